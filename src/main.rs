@@ -1,0 +1,5 @@
+//! The provider binary that Terraform executes.
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,3 @@
+//! The QingCloud API client. Knows nothing of Terraform.
+
+pub mod signer;
