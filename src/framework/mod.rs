@@ -1,1 +1,23 @@
-//! See DESIGN.md for this layer's place.
+//! Domain types every resource uses, independent of the wire (protobuf) and of QingCloud:
+//! values with null/unknown, their msgpack and JSON codecs, schemas, diagnostics with
+//! attribute paths, durations, and the `Resource`/`Provider` traits.
+
+pub mod diagnostics;
+pub mod duration;
+pub mod json;
+pub mod msgpack;
+pub mod resource;
+pub mod schema;
+pub mod types;
+pub mod value;
+
+pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity, Step};
+pub use resource::{
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
+    Provider, ReadRequest, ReadResponse, Resource,
+};
+pub use schema::{
+    Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Presence, Schema,
+};
+pub use types::Type;
+pub use value::{Number, Value};

@@ -1,0 +1,172 @@
+//! Schemas: what a provider or resource accepts, with descriptions in Markdown so the docs and
+//! `terraform providers schema -json` explain every field.
+
+use super::types::Type;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: String,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    Computed,
+    /// Optional for the user; the provider fills it when the user does not.
+    OptionalComputed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: Type,
+    pub description: String,
+    pub presence: Presence,
+    pub sensitive: bool,
+    pub deprecated: bool,
+}
+
+impl Attribute {
+    pub fn new(name: &str, ty: Type, presence: Presence, description: &str) -> Self {
+        Attribute {
+            name: name.to_string(),
+            ty,
+            description: description.to_string(),
+            presence,
+            sensitive: false,
+            deprecated: false,
+        }
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn deprecated(mut self) -> Self {
+        self.deprecated = true;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one block; its value is null when absent.
+    Single,
+    List,
+    Set,
+    Map,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    pub type_name: String,
+    pub block: Block,
+    pub nesting: Nesting,
+    pub min_items: i64,
+    pub max_items: i64,
+}
+
+impl Block {
+    /// The object type of values of this block, as used to decode and encode them.
+    pub fn value_type(&self) -> Type {
+        let mut attrs: std::collections::BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
+        for b in &self.blocks {
+            let inner = b.block.value_type();
+            let ty = match b.nesting {
+                Nesting::Single => inner,
+                Nesting::List => Type::List(Box::new(inner)),
+                Nesting::Set => Type::Set(Box::new(inner)),
+                Nesting::Map => Type::Map(Box::new(inner)),
+            };
+            attrs.insert(b.type_name.clone(), ty);
+        }
+        Type::Object(attrs)
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+impl Schema {
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+}
+
+/// The identity of a managed resource (Terraform 1.12+): the few values that name the real
+/// object, used by `import` blocks with `identity = {...}` and by `terraform query`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityAttribute {
+    pub name: String,
+    pub ty: Type,
+    pub required_for_import: bool,
+    pub description: String,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> Type {
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_value_type_includes_nested_blocks() {
+        let block = Block {
+            attributes: vec![Attribute::new("id", Type::String, Presence::Computed, "")],
+            blocks: vec![NestedBlock {
+                type_name: "timeouts".into(),
+                block: Block {
+                    attributes: vec![Attribute::new(
+                        "create",
+                        Type::String,
+                        Presence::Optional,
+                        "",
+                    )],
+                    ..Block::default()
+                },
+                nesting: Nesting::Single,
+                min_items: 0,
+                max_items: 0,
+            }],
+            ..Block::default()
+        };
+        assert_eq!(
+            block.value_type(),
+            Type::object([
+                ("id", Type::String),
+                ("timeouts", Type::object([("create", Type::String)]))
+            ])
+        );
+    }
+}
