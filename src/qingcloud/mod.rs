@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod credentials;
 pub mod error;
+pub mod model;
 pub mod rate_limit;
 pub mod retry;
 pub mod signer;
