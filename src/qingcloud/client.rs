@@ -195,7 +195,12 @@ impl Client {
             tracing::debug!(action, zone, attempt, "qingcloud request");
             let sent_at = self.inner.clock.instant();
             let result = self.attempt(action, zone, &params).await;
-            let elapsed_ms = sent_at.elapsed().as_millis() as u64;
+            let elapsed_ms = self
+                .inner
+                .clock
+                .instant()
+                .saturating_duration_since(sent_at)
+                .as_millis() as u64;
             let err = match result {
                 Ok(v) => {
                     tracing::debug!(action, zone, attempt, elapsed_ms, "qingcloud response ok");
@@ -209,7 +214,8 @@ impl Client {
                 .instant()
                 .saturating_duration_since(started);
             let decision = policy.decide(&err, idempotent, so_far, fastrand::f64());
-            let ret_code = err.ret_code().unwrap_or(0);
+            // Recorded only for API errors.
+            let ret_code = err.ret_code();
             match decision {
                 Decision::GiveUp => {
                     tracing::debug!(action, zone, attempt, elapsed_ms, ret_code, error = %err, "qingcloud call failed");
