@@ -64,8 +64,9 @@ impl Store {
             .map_err(|e| format!("cannot parse state file {}: {e}", self.path.display()))
     }
 
-    /// Writes a temporary sibling and renames it over the file, so a crash never leaves a
-    /// half-written state behind.
+    /// Writes a temporary sibling and renames it over the file, so a killed simulator never
+    /// leaves a half-written state behind. No fsync: surviving a power cut is not worth
+    /// slowing every request of a test run.
     pub fn save(&self, revision: u64, snapshot: &str) {
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if revision <= *written && revision != 0 {
