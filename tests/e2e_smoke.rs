@@ -114,3 +114,22 @@ fn harness_helpers() {
     );
     assert!(find_resource(&state, "a.x").is_none());
 }
+
+/// `terraform init` installs the built provider from the workspace's filesystem mirror, on both
+/// versions (init does not start the provider, so this needs only the binary).
+#[test]
+fn init_from_provider_mirror() {
+    for mut ws in [Workspace::new(None), Workspace::new_oldest(None)] {
+        ws.use_provider_mirror();
+        ws.write_config(&support::hcl("output \"x\" {\n  value = 1\n}\n"));
+        ws.tf_ok(&["init", "-no-color"]).assert_contains(&format!(
+            "Installed qingcloud/qingcloud v{}",
+            support::PROVIDER_MIRROR_VERSION
+        ));
+        let lock = ws.read_file(".terraform.lock.hcl");
+        assert!(
+            lock.contains("registry.terraform.io/qingcloud/qingcloud"),
+            "lock file:\n{lock}"
+        );
+    }
+}

@@ -143,6 +143,17 @@ fn is_executable_file(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The version under which [`Workspace::use_provider_mirror`] publishes the built provider.
+pub const PROVIDER_MIRROR_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// CLI config text: `dev_overrides` pointing at the built provider's directory.
+fn dev_overrides_cli_config() -> String {
+    format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_ADDR}\" = {}\n  }}\n  direct {{}}\n}}\n",
+        hcl_string(&provider_dir().to_string_lossy())
+    )
+}
+
 /// Directory holding the provider binary built by cargo for this test run.
 pub fn provider_dir() -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_terraform-provider-qingcloud"));
@@ -353,12 +364,7 @@ impl Workspace {
         }
 
         let cli_config = root.path().join("terraform.tfrc");
-        let provider_dir = provider_dir();
-        let cli_config_text = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_ADDR}\" = {}\n  }}\n  direct {{}}\n}}\n",
-            hcl_string(&provider_dir.to_string_lossy())
-        );
-        write_file(&cli_config, &cli_config_text);
+        write_file(&cli_config, &dev_overrides_cli_config());
 
         let mut envs = BTreeMap::new();
         let mut set = |k: &str, v: &str| {
@@ -431,6 +437,34 @@ impl Workspace {
     /// Changes the per-command time limit.
     pub fn set_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Switches from `dev_overrides` to a local `filesystem_mirror` holding a copy of the built
+    /// provider as version [`PROVIDER_MIRROR_VERSION`], so that `terraform init` works offline
+    /// and writes `.terraform.lock.hcl` as with a released provider. Needed for tests that run
+    /// `init` (with dev_overrides, Terraform 1.6.6's `init` tries the registry and fails; plan,
+    /// apply, import etc. need no `init` with dev_overrides). Configurations may pin
+    /// `version = "0.1.0"`.
+    pub fn use_provider_mirror(&mut self) -> &mut Self {
+        let mirror = self.root.path().join("mirror");
+        let target = mirror
+            .join(PROVIDER_ADDR)
+            .join(PROVIDER_MIRROR_VERSION)
+            .join("linux_amd64");
+        fs::create_dir_all(&target)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", target.display()));
+        let src = Path::new(env!("CARGO_BIN_EXE_terraform-provider-qingcloud"));
+        let dst = target.join(format!(
+            "terraform-provider-qingcloud_v{PROVIDER_MIRROR_VERSION}"
+        ));
+        fs::copy(src, &dst)
+            .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", src.display(), dst.display()));
+        let config = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = {}\n    include = [\"{PROVIDER_ADDR}\"]\n  }}\n  direct {{\n    exclude = [\"{PROVIDER_ADDR}\"]\n  }}\n}}\n",
+            hcl_string(&mirror.to_string_lossy())
+        );
+        write_file(&self.root.path().join("terraform.tfrc"), &config);
         self
     }
 
