@@ -223,6 +223,20 @@ impl TfOutput {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout of Terraform is not JSON ({e})\n{self}"))
     }
+
+    /// Parses stdout as JSON lines (the machine-readable UI of `plan -json`, `apply -json`);
+    /// panics with the output on a line that is not JSON.
+    #[track_caller]
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:?}\n{self}"))
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for TfOutput {
