@@ -1,0 +1,93 @@
+//! Time, injected: the wall clock (for `time_stamp` in signed requests) and the monotonic clock
+//! plus sleeping (for backoff, rate limiting, job polling and deadlines).
+//!
+//! The monotonic side goes through `tokio::time`, so a test that calls `tokio::time::pause()`
+//! runs a 30-minute wait in milliseconds. The wall clock is separate because a paused tokio clock
+//! does not move `SystemTime`, and tests of expired timestamps need to choose it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+pub trait Clock: Send + Sync + 'static {
+    /// Wall-clock time, used only for `time_stamp`.
+    fn now(&self) -> SystemTime;
+
+    /// Monotonic time for deadlines and intervals.
+    fn instant(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// The real clocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` in UTC, the only format QingCloud accepts for `time_stamp`.
+/// Times before 1970 are clamped to the epoch (a clock that far off fails with 1300 anyway).
+pub fn format_timestamp(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm: eras of
+/// 400 years, March-based years so the leap day is last).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> String {
+        format_timestamp(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn timestamps_are_utc_without_fractions() {
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        // The signing example's time.
+        assert_eq!(at(1_377_613_810), "2013-08-27T14:30:10Z");
+        // Leap day and the turn of a century that is a leap year.
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(at(1_735_689_600), "2025-01-01T00:00:00Z");
+        assert_eq!(
+            format_timestamp(UNIX_EPOCH + Duration::from_millis(1_377_613_810_999)),
+            "2013-08-27T14:30:10Z"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! Errors of one API call.
+//!
+//! Two families matter to callers: the server answered with a `ret_code` (`Api`), or we never got
+//! a usable answer (`Transport`, `BadResponse`). For a non-idempotent action the second family
+//! splits again: did the request certainly not reach the server (safe to resend), or might it have
+//! acted (`outcome_unknown`, look before resending)? No variant ever carries a URL, query string,
+//! signature or secret: the request URL contains the signature, so reqwest's messages are stripped
+//! of it before they get here.
+
+use std::fmt;
+
+/// What went wrong below the API level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// Could not connect (refused, DNS, TLS handshake, connect timeout): nothing was sent.
+    Connect,
+    /// No complete answer in time, after the request may have been sent.
+    Timeout,
+    /// The connection was reset or closed before a complete answer.
+    Reset,
+    /// The server answered with an HTTP status other than 200.
+    HttpStatus(u16),
+    /// Reading the response body failed half-way.
+    BadBody,
+    /// Anything else the HTTP stack reports; treated as ambiguous.
+    Other,
+}
+
+impl TransportKind {
+    /// True when the request may have reached the server and been acted on.
+    pub fn maybe_sent(self) -> bool {
+        match self {
+            TransportKind::Connect => false,
+            // A 4xx comes from a front end that refused the request; a 5xx may come from a proxy
+            // after the backend already started the work, so only 5xx is ambiguous.
+            TransportKind::HttpStatus(code) => code >= 500,
+            TransportKind::Timeout
+            | TransportKind::Reset
+            | TransportKind::BadBody
+            | TransportKind::Other => true,
+        }
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportKind::Connect => f.write_str("connection failed"),
+            TransportKind::Timeout => f.write_str("timed out"),
+            TransportKind::Reset => f.write_str("connection reset or closed"),
+            TransportKind::HttpStatus(code) => write!(f, "HTTP status {code}"),
+            TransportKind::BadBody => f.write_str("response body could not be read"),
+            TransportKind::Other => f.write_str("request failed"),
+        }
+    }
+}
+
+/// The error of one `Client::call` (after its retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The server answered with `ret_code != 0`.
+    Api {
+        ret_code: i64,
+        message: String,
+        action: String,
+        zone: String,
+    },
+    /// No usable HTTP answer. `detail` never contains the URL.
+    Transport {
+        kind: TransportKind,
+        detail: String,
+        action: String,
+        zone: String,
+    },
+    /// HTTP 200 but the body is not the JSON we expect.
+    BadResponse {
+        detail: String,
+        action: String,
+        zone: String,
+    },
+}
+
+impl Error {
+    pub fn action(&self) -> &str {
+        match self {
+            Error::Api { action, .. }
+            | Error::Transport { action, .. }
+            | Error::BadResponse { action, .. } => action,
+        }
+    }
+
+    pub fn zone(&self) -> &str {
+        match self {
+            Error::Api { zone, .. }
+            | Error::Transport { zone, .. }
+            | Error::BadResponse { zone, .. } => zone,
+        }
+    }
+
+    /// The `ret_code` when the server answered with one.
+    pub fn ret_code(&self) -> Option<i64> {
+        match self {
+            Error::Api { ret_code, .. } => Some(*ret_code),
+            _ => None,
+        }
+    }
+
+    /// True when the server may have acted on the request although we got no answer: a
+    /// non-idempotent action must not be resent without first looking at what happened.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Api { .. } => false,
+            Error::Transport { kind, .. } => kind.maybe_sent(),
+            // A 200 whose body we cannot parse: the server probably acted.
+            Error::BadResponse { .. } => true,
+        }
+    }
+
+    /// How the retry policy treats this error (see `retry::classify`).
+    pub fn retryable_kind(&self) -> crate::qingcloud::retry::RetryClass {
+        crate::qingcloud::retry::classify(self)
+    }
+
+    /// ret_code 1400: the resource is busy or in a state that cannot change now.
+    pub fn is_busy(&self) -> bool {
+        self.ret_code() == Some(1400)
+    }
+
+    /// ret_code 2100: the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.ret_code() == Some(2100)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api {
+                ret_code,
+                message,
+                action,
+                zone,
+            } => write!(
+                f,
+                "QingCloud {action} in zone {zone} failed with ret_code {ret_code}: {message}"
+            ),
+            Error::Transport {
+                kind,
+                detail,
+                action,
+                zone,
+            } => {
+                write!(f, "QingCloud {action} in zone {zone}: {kind}")?;
+                if !detail.is_empty() {
+                    write!(f, " ({detail})")?;
+                }
+                if kind.maybe_sent() {
+                    f.write_str("; the request may have reached the server")?;
+                }
+                Ok(())
+            }
+            Error::BadResponse {
+                detail,
+                action,
+                zone,
+            } => write!(
+                f,
+                "QingCloud {action} in zone {zone}: unexpected response ({detail})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Renders an error chain without the URL (which holds the signature) into one line.
+pub(crate) fn describe_reqwest_error(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    scrub_query(&text)
+}
+
+/// Belt and braces: drop anything after a `?` or a `signature=` in a message from a library, in
+/// case some layer printed a URL of its own.
+pub(crate) fn scrub_query(text: &str) -> String {
+    let cut = [text.find('?'), text.find("signature=")]
+        .into_iter()
+        .flatten()
+        .min();
+    match cut {
+        Some(i) => format!("{}[redacted]", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubbing_removes_queries() {
+        assert_eq!(
+            scrub_query("error for http://h/iaas/?a=1&signature=abc"),
+            "error for http://h/iaas/[redacted]"
+        );
+        assert_eq!(scrub_query("x signature=abc"), "x [redacted]");
+        assert_eq!(scrub_query("plain"), "plain");
+    }
+
+    #[test]
+    fn outcome_unknown_by_kind() {
+        let t = |kind| Error::Transport {
+            kind,
+            detail: String::new(),
+            action: "A".into(),
+            zone: "z".into(),
+        };
+        assert!(!t(TransportKind::Connect).outcome_unknown());
+        assert!(t(TransportKind::Timeout).outcome_unknown());
+        assert!(t(TransportKind::Reset).outcome_unknown());
+        assert!(t(TransportKind::HttpStatus(503)).outcome_unknown());
+        assert!(!t(TransportKind::HttpStatus(403)).outcome_unknown());
+        assert!(t(TransportKind::BadBody).outcome_unknown());
+        let api = Error::Api {
+            ret_code: 5100,
+            message: "busy".into(),
+            action: "A".into(),
+            zone: "z".into(),
+        };
+        assert!(!api.outcome_unknown());
+        assert_eq!(
+            api.to_string(),
+            "QingCloud A in zone z failed with ret_code 5100: busy"
+        );
+    }
+}

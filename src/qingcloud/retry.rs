@@ -1,0 +1,324 @@
+//! When to send a failed request again, as data plus one decision function, so that the
+//! classification table and the backoff schedule can be tested without any network.
+
+use std::time::Duration;
+
+use super::error::{Error, TransportKind};
+
+/// How an error may be retried, before looking at idempotence or the attempt count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    /// Transient (transport, 5000/5100/5300, HTTP 5xx): exponential backoff with jitter.
+    Backoff,
+    /// 2500, quota including the API call-rate limit: the same, but slower.
+    SlowBackoff,
+    /// 1300, expired `time_stamp`: once, at once, with a fresh timestamp.
+    FreshTimestampOnce,
+    /// 1400, busy: returned to the caller, who knows what to wait for.
+    Busy,
+    /// Everything else (1100, 1101, 1200, 2100, 2400, HTTP 4xx, unknown codes).
+    Never,
+}
+
+pub fn classify(err: &Error) -> RetryClass {
+    match err {
+        Error::Api { ret_code, .. } => match ret_code {
+            5000 | 5100 | 5300 => RetryClass::Backoff,
+            2500 => RetryClass::SlowBackoff,
+            1300 => RetryClass::FreshTimestampOnce,
+            1400 => RetryClass::Busy,
+            _ => RetryClass::Never,
+        },
+        Error::Transport { kind, .. } => match kind {
+            TransportKind::HttpStatus(429) => RetryClass::SlowBackoff,
+            TransportKind::HttpStatus(code) if *code < 500 => RetryClass::Never,
+            _ => RetryClass::Backoff,
+        },
+        // Possibly a proxy that cut the body short; a second read usually works.
+        Error::BadResponse { .. } => RetryClass::Backoff,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first one included (1 = never retry).
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubles with each further retry.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Fraction (0..=1) of each delay that is randomised away, so clients that failed together
+    /// do not retry together. 0 gives the exact schedule.
+    pub jitter: f64,
+    /// No retry starts once this much time has passed since the first attempt.
+    pub total_budget: Duration,
+    /// Base delay for ret_code 2500 (quota / call-rate limit).
+    pub rate_limit_base_delay: Duration,
+    pub rate_limit_max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            jitter: 0.5,
+            total_budget: Duration::from_secs(120),
+            rate_limit_base_delay: Duration::from_secs(5),
+            rate_limit_max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the client does after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    RetryAfter(Duration),
+    GiveUp,
+}
+
+/// What the retry loop knows about the call so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attempts {
+    /// Attempts made so far (1 after the first).
+    pub made: u32,
+    /// Time since the first attempt started.
+    pub elapsed: Duration,
+    /// Whether a 1300 has already been retried once.
+    pub fresh_timestamp_used: bool,
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The delay before retry number `retry` (1-based), `rand01` in [0, 1) supplies the jitter.
+    pub fn backoff(&self, retry: u32, slow: bool, rand01: f64) -> Duration {
+        let (base, cap) = if slow {
+            (self.rate_limit_base_delay, self.rate_limit_max_delay)
+        } else {
+            (self.base_delay, self.max_delay)
+        };
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        let full = base.saturating_mul(factor).min(cap);
+        let jitter = self.jitter.clamp(0.0, 1.0) * rand01.clamp(0.0, 1.0);
+        full.mul_f64(1.0 - jitter)
+    }
+
+    /// Decides whether to send again. `idempotent == false` means the server must certainly not
+    /// have acted on the failed attempt: only a connect error or an answer with a ret_code qualify.
+    pub fn decide(&self, err: &Error, idempotent: bool, so_far: Attempts, rand01: f64) -> Decision {
+        if !idempotent && err.outcome_unknown() {
+            return Decision::GiveUp;
+        }
+        let slow = match classify(err) {
+            RetryClass::Never | RetryClass::Busy => return Decision::GiveUp,
+            RetryClass::FreshTimestampOnce => {
+                // Independent of the attempt budget: it fixes our side, not the server's.
+                return if so_far.fresh_timestamp_used {
+                    Decision::GiveUp
+                } else {
+                    Decision::RetryAfter(Duration::ZERO)
+                };
+            }
+            RetryClass::Backoff => false,
+            RetryClass::SlowBackoff => true,
+        };
+        if so_far.made >= self.max_attempts {
+            return Decision::GiveUp;
+        }
+        let delay = self.backoff(so_far.made, slow, rand01);
+        if so_far.elapsed.saturating_add(delay) > self.total_budget {
+            return Decision::GiveUp;
+        }
+        Decision::RetryAfter(delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: i64) -> Error {
+        Error::Api {
+            ret_code: code,
+            message: String::new(),
+            action: "A".into(),
+            zone: "z".into(),
+        }
+    }
+
+    fn transport(kind: TransportKind) -> Error {
+        Error::Transport {
+            kind,
+            detail: String::new(),
+            action: "A".into(),
+            zone: "z".into(),
+        }
+    }
+
+    fn first() -> Attempts {
+        Attempts {
+            made: 1,
+            ..Attempts::default()
+        }
+    }
+
+    #[test]
+    fn classification_table() {
+        for code in [5000, 5100, 5300] {
+            assert_eq!(classify(&api(code)), RetryClass::Backoff, "{code}");
+        }
+        assert_eq!(classify(&api(2500)), RetryClass::SlowBackoff);
+        assert_eq!(classify(&api(1300)), RetryClass::FreshTimestampOnce);
+        assert_eq!(classify(&api(1400)), RetryClass::Busy);
+        for code in [1100, 1101, 1200, 2100, 2400, 9999] {
+            assert_eq!(classify(&api(code)), RetryClass::Never, "{code}");
+        }
+        for kind in [
+            TransportKind::Connect,
+            TransportKind::Timeout,
+            TransportKind::Reset,
+            TransportKind::BadBody,
+            TransportKind::Other,
+            TransportKind::HttpStatus(502),
+            TransportKind::HttpStatus(503),
+        ] {
+            assert_eq!(classify(&transport(kind)), RetryClass::Backoff, "{kind}");
+        }
+        assert_eq!(
+            classify(&transport(TransportKind::HttpStatus(429))),
+            RetryClass::SlowBackoff
+        );
+        assert_eq!(
+            classify(&transport(TransportKind::HttpStatus(403))),
+            RetryClass::Never
+        );
+    }
+
+    #[test]
+    fn backoff_schedule_doubles_up_to_the_cap() {
+        let p = RetryPolicy {
+            jitter: 0.0,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(3),
+            ..RetryPolicy::default()
+        };
+        let schedule: Vec<_> = (1..=6).map(|n| p.backoff(n, false, 0.7)).collect();
+        assert_eq!(
+            schedule,
+            [500, 1000, 2000, 3000, 3000, 3000].map(Duration::from_millis)
+        );
+        let slow: Vec<_> = (1..=4).map(|n| p.backoff(n, true, 0.0)).collect();
+        assert_eq!(slow, [5, 10, 20, 30].map(Duration::from_secs));
+        // Huge retry numbers saturate instead of overflowing.
+        assert_eq!(p.backoff(u32::MAX, false, 0.0), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn jitter_only_shortens_within_its_fraction() {
+        let p = RetryPolicy {
+            jitter: 0.5,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.backoff(2, false, 0.0), Duration::from_secs(1));
+        assert_eq!(p.backoff(2, false, 0.5), Duration::from_millis(750));
+        assert!(p.backoff(2, false, 0.999_999) >= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn idempotent_decisions() {
+        let p = RetryPolicy {
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(
+            p.decide(&api(5100), true, first(), 0.0),
+            Decision::RetryAfter(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.decide(&transport(TransportKind::Timeout), true, first(), 0.0),
+            Decision::RetryAfter(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.decide(&api(2500), true, first(), 0.0),
+            Decision::RetryAfter(Duration::from_secs(5))
+        );
+        for code in [1100, 1101, 1200, 1400, 2100, 2400] {
+            assert_eq!(p.decide(&api(code), true, first(), 0.0), Decision::GiveUp);
+        }
+        // The attempt budget.
+        let last = Attempts {
+            made: 5,
+            ..Attempts::default()
+        };
+        assert_eq!(p.decide(&api(5000), true, last, 0.0), Decision::GiveUp);
+        // The time budget.
+        let late = Attempts {
+            made: 1,
+            elapsed: Duration::from_secs(120),
+            ..Attempts::default()
+        };
+        assert_eq!(p.decide(&api(5000), true, late, 0.0), Decision::GiveUp);
+    }
+
+    #[test]
+    fn expired_timestamp_is_retried_once_at_once() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.decide(&api(1300), false, first(), 0.0),
+            Decision::RetryAfter(Duration::ZERO)
+        );
+        let used = Attempts {
+            made: 2,
+            fresh_timestamp_used: true,
+            ..Attempts::default()
+        };
+        assert_eq!(p.decide(&api(1300), true, used, 0.0), Decision::GiveUp);
+    }
+
+    #[test]
+    fn non_idempotent_only_when_the_server_certainly_did_not_act() {
+        let p = RetryPolicy {
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        };
+        let retried = Decision::RetryAfter(Duration::from_millis(500));
+        assert_eq!(
+            p.decide(&transport(TransportKind::Connect), false, first(), 0.0),
+            retried
+        );
+        assert_eq!(p.decide(&api(5100), false, first(), 0.0), retried);
+        for kind in [
+            TransportKind::Timeout,
+            TransportKind::Reset,
+            TransportKind::BadBody,
+            TransportKind::Other,
+            TransportKind::HttpStatus(503),
+        ] {
+            assert_eq!(
+                p.decide(&transport(kind), false, first(), 0.0),
+                Decision::GiveUp,
+                "{kind}"
+            );
+        }
+        let bad = Error::BadResponse {
+            detail: String::new(),
+            action: "A".into(),
+            zone: "z".into(),
+        };
+        assert_eq!(p.decide(&bad, false, first(), 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(&bad, true, first(), 0.0), retried);
+    }
+
+    #[test]
+    fn never_retry_policy() {
+        let p = RetryPolicy::none();
+        assert_eq!(p.decide(&api(5100), true, first(), 0.0), Decision::GiveUp);
+    }
+}

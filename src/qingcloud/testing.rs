@@ -1,0 +1,136 @@
+//! A scripted in-memory transport for unit tests: it decodes each request, records it and answers
+//! with whatever the test's handler says. Paired with `tokio::time::pause()` it lets tests cover
+//! minutes of polling in milliseconds and count the calls exactly.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
+use super::client::{Client, HttpResponse, Transport, TransportFailure, TransportFuture};
+use super::clock::Clock;
+use super::credentials::{ClientConfig, Endpoint};
+use super::error::TransportKind;
+use super::jobs::WaitPolicy;
+use super::rate_limit::RateLimit;
+
+pub(crate) type Params = BTreeMap<String, String>;
+
+pub(crate) enum Reply {
+    Json(Value),
+    Fail(TransportKind),
+}
+
+pub(crate) fn ok(mut v: Value) -> Reply {
+    if let Value::Object(m) = &mut v {
+        m.entry("ret_code").or_insert(Value::from(0));
+    }
+    Reply::Json(v)
+}
+
+pub(crate) fn api_error(code: i64) -> Reply {
+    Reply::Json(serde_json::json!({"ret_code": code, "message": format!("error {code}")}))
+}
+
+type Handler = dyn Fn(&str, &Params) -> Reply + Send + Sync;
+
+pub(crate) struct FakeApi {
+    calls: Mutex<Vec<(String, Params)>>,
+    handler: Box<Handler>,
+}
+
+impl FakeApi {
+    pub(crate) fn new(
+        handler: impl Fn(&str, &Params) -> Reply + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(FakeApi {
+            calls: Mutex::new(Vec::new()),
+            handler: Box::new(handler),
+        })
+    }
+
+    pub(crate) fn calls(&self) -> Vec<(String, Params)> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    pub(crate) fn count(&self, action: &str) -> usize {
+        self.calls().iter().filter(|(a, _)| a == action).count()
+    }
+}
+
+pub(crate) fn decode_query(query: &str) -> Params {
+    query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let d = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+impl Transport for FakeApi {
+    fn get(&self, url: String, _timeout: Duration) -> TransportFuture {
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let params = decode_query(query);
+        let action = params.get("action").cloned().unwrap_or_default();
+        let reply = (self.handler)(&action, &params);
+        self.calls.lock().unwrap().push((action, params));
+        let result = match reply {
+            Reply::Json(v) => Ok(HttpResponse {
+                status: 200,
+                body: v.to_string().into_bytes(),
+            }),
+            Reply::Fail(kind) => Err(TransportFailure {
+                kind,
+                detail: "scripted failure".into(),
+            }),
+        };
+        Box::pin(async move { result })
+    }
+}
+
+/// Wall clock fixed in 2024 plus the (pausable) tokio clock's progress.
+pub(crate) struct TestClock {
+    base: tokio::time::Instant,
+}
+
+impl TestClock {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(TestClock {
+            base: tokio::time::Instant::now(),
+        })
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_704_067_200) + self.base.elapsed()
+    }
+}
+
+pub(crate) fn test_config(endpoint: Endpoint) -> ClientConfig {
+    let mut config =
+        ClientConfig::new("QYACCESSKEYIDEXAMPLE", "SECRETACCESSKEY", "pek3a", endpoint);
+    config.retry.base_delay = Duration::from_millis(10);
+    config.retry.max_delay = Duration::from_millis(40);
+    config.retry.rate_limit_base_delay = Duration::from_millis(20);
+    config.retry.rate_limit_max_delay = Duration::from_millis(40);
+    config.rate_limit = RateLimit {
+        per_second: 0.0,
+        burst: 1,
+    };
+    config
+}
+
+pub(crate) fn fake_client(api: &Arc<FakeApi>) -> Client {
+    Client::with_parts(
+        test_config(Endpoint::default()),
+        api.clone(),
+        TestClock::new(),
+        WaitPolicy::default(),
+    )
+}

@@ -1,0 +1,163 @@
+//! `/iaas/`: one request through faults, verification and the action, then into the log.
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::actions;
+use super::auth;
+use super::clock::format_iso;
+use super::conn::Connection;
+use super::error::ApiError;
+use super::faults::Drop;
+use super::params::Params;
+use super::reqlog::Entry;
+use super::state::Shared;
+
+enum Reply {
+    Json(serde_json::Value),
+    Unavailable,
+    Cut,
+}
+
+pub async fn iaas(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Connection>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let mut params = Params::parse(uri.query().unwrap_or(""));
+    if method == Method::POST {
+        params.extend_from(&String::from_utf8_lossy(&body));
+    }
+    let path = uri.path().to_string();
+    tracing::debug!(remote = %conn.remote, %method, %path, "iaas request received");
+    // A task of its own: if the client gives up (timeout) while a slow request waits, the
+    // request still goes on and acts, exactly the ambiguity a real network leaves a client with.
+    let work = tokio::spawn(process(shared, method.as_str().to_string(), path, params));
+    let reply = work.await.unwrap_or_else(|e| {
+        tracing::error!("request task failed: {e}");
+        Reply::Json(ApiError::new(5000, "ServerInternalError").body())
+    });
+    match reply {
+        Reply::Json(body) => axum::Json(body).into_response(),
+        Reply::Unavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable\n").into_response()
+        }
+        Reply::Cut => {
+            conn.cut();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn process(shared: Arc<Shared>, method: String, path: String, params: Params) -> Reply {
+    let decision = shared.draw_faults();
+    let mut entry = Entry {
+        seq: 0,
+        action: params.get("action").map(str::to_string),
+        params: params.loggable(),
+        ret_code: None,
+        http_status: None,
+        outcome: "ok",
+        fault: None,
+        slow_ms: None,
+        job_id: None,
+        time: format_iso(super::clock::now_ms()),
+    };
+
+    if let Some(ms) = decision.slow_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        entry.slow_ms = Some(ms);
+        entry.fault = Some("slow");
+    }
+    if decision.drop == Some(Drop::BeforeActing) {
+        entry.outcome = "dropped";
+        entry.fault = Some("drop_before");
+        return finish(&shared, entry, Reply::Cut);
+    }
+    if decision.http_503 {
+        entry.outcome = "http_503";
+        entry.fault = Some("http_503");
+        entry.http_status = Some(503);
+        return finish(&shared, entry, Reply::Unavailable);
+    }
+    if let Some(code) = decision.error_code {
+        let err = ApiError::injected(code);
+        entry.outcome = "error";
+        entry.fault = Some("error_code");
+        entry.ret_code = Some(code);
+        entry.http_status = Some(200);
+        return finish(&shared, entry, Reply::Json(err.body()));
+    }
+
+    let result = act(&shared, &method, &path, &params);
+    let body = match result {
+        Ok(answer) => {
+            entry.job_id = answer.job_id;
+            entry.ret_code = Some(0);
+            let mut body = answer.body;
+            body.insert(
+                "action".into(),
+                format!("{}Response", entry.action.as_deref().unwrap_or_default()).into(),
+            );
+            body.insert("ret_code".into(), 0.into());
+            serde_json::Value::Object(body)
+        }
+        Err(err) => {
+            entry.ret_code = Some(err.code);
+            entry.outcome = "error";
+            err.body()
+        }
+    };
+    if decision.drop == Some(Drop::AfterActing) {
+        entry.outcome = "dropped";
+        entry.fault = Some("drop_after");
+        return finish(&shared, entry, Reply::Cut);
+    }
+    entry.http_status = Some(200);
+    if entry.slow_ms.is_some() && entry.outcome == "ok" {
+        entry.outcome = "slow";
+    }
+    finish(&shared, entry, Reply::Json(body))
+}
+
+fn act(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    params: &Params,
+) -> Result<actions::Answer, ApiError> {
+    let now_secs = super::clock::now_ms().div_euclid(1000);
+    auth::verify(method, path, params, shared.keys(), now_secs)?;
+    let action = params.required("action")?;
+    if !actions::is_known(action) {
+        return Err(actions::unknown_action(action));
+    }
+    shared.with_world(
+        |world, now| match actions::run(action, params, world, now) {
+            Ok(answer) => {
+                let changed = answer.changed;
+                (Ok(answer), changed)
+            }
+            Err(e) => (Err(e), false),
+        },
+    )
+}
+
+fn finish(shared: &Shared, entry: Entry, reply: Reply) -> Reply {
+    tracing::info!(
+        action = entry.action.as_deref().unwrap_or("-"),
+        ret_code = entry.ret_code,
+        outcome = entry.outcome,
+        fault = entry.fault,
+        job_id = entry.job_id.as_deref(),
+        "iaas request"
+    );
+    shared.record(entry);
+    reply
+}

@@ -1,0 +1,116 @@
+//! Starting a configuring_SSL job, shared by the API action and the simulated console so both
+//! go through the same checks and the same lifecycle.
+
+use super::error::ApiError;
+use super::model::{Fate, Job, Origin, new_job_id};
+use super::store::World;
+
+pub struct JobRequest<'a> {
+    pub cluster_id: &'a str,
+    /// The zone the request named; `None` for the console, which has no zone parameter.
+    pub zone: Option<&'a str>,
+    pub enable_ssl: bool,
+    pub service_params: String,
+    pub origin: Origin,
+}
+
+/// Returns the new job's id.
+pub fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<String, ApiError> {
+    let fate = fate_for(world, req.cluster_id);
+    let default_duration = world.settings.job_duration_ms;
+    let Some(cluster) = world.clusters.get_mut(req.cluster_id) else {
+        return Err(ApiError::not_found(req.cluster_id));
+    };
+    // QingCloud answers "not found" for a resource in another zone: ids are zone-scoped.
+    if req.zone.is_some_and(|z| z != cluster.zone) || cluster.is_gone() {
+        return Err(ApiError::not_found(req.cluster_id));
+    }
+    if cluster.status != "active" {
+        return Err(ApiError::new(
+            1400,
+            format!(
+                "PermissionDenied, cluster [{}] is [{}], the operation needs it active",
+                cluster.cluster_id, cluster.status
+            ),
+        ));
+    }
+    if let Some(running) = cluster.running_job(now) {
+        return Err(ApiError::new(
+            1400,
+            format!(
+                "PermissionDenied, cluster [{}] is busy (transition_status [updating], job [{}]), please try later",
+                cluster.cluster_id, running.job_id
+            ),
+        ));
+    }
+    let job_id = new_job_id();
+    cluster.jobs.push(Job {
+        job_id: job_id.clone(),
+        cluster_id: cluster.cluster_id.clone(),
+        zone: cluster.zone.clone(),
+        created_ms: now,
+        duration_ms: cluster.job_duration_ms.unwrap_or(default_duration),
+        fate,
+        enable_ssl: req.enable_ssl,
+        service_params: req.service_params,
+        origin: req.origin,
+        finished_ms: None,
+        applied: false,
+    });
+    Ok(job_id)
+}
+
+/// A job's end is decided when it starts, so changing faults later does not rewrite history.
+fn fate_for(world: &World, cluster_id: &str) -> Fate {
+    if world.faults.stuck_jobs.iter().any(|c| c == cluster_id) {
+        Fate::Stuck
+    } else if let Some(status) = world.faults.fail_jobs.get(cluster_id) {
+        Fate::Fail {
+            status: status.clone(),
+            error_codes: "5100".into(),
+        }
+    } else {
+        Fate::Succeed
+    }
+}
+
+/// Parses `configssl` from `service_params`: YES/ON enable, NO/OFF disable, any case.
+pub fn parse_configssl(service_params: &str) -> Result<bool, ApiError> {
+    let bad = |why: &str| ApiError::invalid("service_params", service_params, why);
+    let value: serde_json::Value =
+        serde_json::from_str(service_params).map_err(|_| bad("not a JSON object"))?;
+    let setting = value
+        .as_object()
+        .ok_or_else(|| bad("not a JSON object"))?
+        .get("configssl")
+        .ok_or_else(|| bad("configssl is required"))?
+        .as_str()
+        .ok_or_else(|| bad("configssl must be a string"))?;
+    match setting.to_ascii_uppercase().as_str() {
+        "YES" | "ON" => Ok(true),
+        "NO" | "OFF" => Ok(false),
+        _ => Err(bad("configssl must be YES or NO")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configssl_values() {
+        assert_eq!(parse_configssl(r#"{"configssl":"YES"}"#), Ok(true));
+        assert_eq!(parse_configssl(r#"{"configssl":"on"}"#), Ok(true));
+        assert_eq!(parse_configssl(r#"{"configssl":"No"}"#), Ok(false));
+        assert_eq!(parse_configssl(r#"{"configssl":"OFF"}"#), Ok(false));
+        for bad in [
+            r#"{"configssl":"maybe"}"#,
+            r#"{"configssl":true}"#,
+            "{}",
+            "[]",
+            "nope",
+        ] {
+            assert_eq!(parse_configssl(bad).map_err(|e| e.code), Err(1100), "{bad}");
+        }
+    }
+}

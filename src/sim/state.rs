@@ -1,0 +1,129 @@
+//! The shared simulator state. One `std` mutex guards the world; it is only ever held for
+//! synchronous work, never across an await, so thousands of concurrent requests stay correct.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use super::clock::now_ms;
+use super::faults::{Decision, Faults};
+use super::reqlog::{Entry, RequestLog};
+use super::store::{Store, World};
+
+struct Inner {
+    world: World,
+    rng: fastrand::Rng,
+    revision: u64,
+}
+
+pub struct Shared {
+    inner: Mutex<Inner>,
+    keys: BTreeMap<String, String>,
+    store: Option<Store>,
+    log: Mutex<RequestLog>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the whole simulator down with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn rng_for(faults: &Faults) -> fastrand::Rng {
+    faults
+        .seed
+        .map(fastrand::Rng::with_seed)
+        .unwrap_or_default()
+}
+
+impl Shared {
+    pub fn new(world: World, keys: BTreeMap<String, String>, store: Option<Store>) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                rng: rng_for(&world.faults),
+                world,
+                revision: 0,
+            }),
+            keys,
+            store,
+            log: Mutex::new(RequestLog::default()),
+        }
+    }
+
+    pub fn keys(&self) -> &BTreeMap<String, String> {
+        &self.keys
+    }
+
+    /// Runs `f` on the world after applying every job that has finished by now. `f` says whether
+    /// it changed anything; any change (its own or a settled job) is persisted before returning,
+    /// so the state file is never behind an answer already given.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World, i64) -> (R, bool)) -> R {
+        let now = now_ms();
+        let (result, snapshot) = {
+            let mut inner = lock(&self.inner);
+            let mut settled = false;
+            for cluster in inner.world.clusters.values_mut() {
+                settled |= cluster.settle(now);
+            }
+            let (result, changed) = f(&mut inner.world, now);
+            let snapshot = if (settled || changed) && self.store.is_some() {
+                inner.revision += 1;
+                serde_json::to_string_pretty(&inner.world)
+                    .ok()
+                    .map(|text| (inner.revision, text))
+            } else {
+                None
+            };
+            (result, snapshot)
+        };
+        if let (Some(store), Some((revision, text))) = (&self.store, snapshot) {
+            store.save(revision, &text);
+        }
+        result
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&World, i64) -> R) -> R {
+        self.with_world(|world, now| (f(world, now), false))
+    }
+
+    pub fn draw_faults(&self) -> Decision {
+        let mut inner = lock(&self.inner);
+        let Inner { world, rng, .. } = &mut *inner;
+        Decision::draw(&world.faults, rng)
+    }
+
+    /// Replaces the faults; a seed restarts the random sequence so a test can replay it.
+    pub fn set_faults(&self, faults: Faults) {
+        let rng = rng_for(&faults);
+        self.with_world(|world, _| {
+            world.faults = faults;
+            ((), true)
+        });
+        lock(&self.inner).rng = rng;
+    }
+
+    /// Unconditional write, for shutdown.
+    pub fn save_now(&self) {
+        let Some(store) = &self.store else { return };
+        let snapshot = {
+            let mut inner = lock(&self.inner);
+            inner.revision += 1;
+            serde_json::to_string_pretty(&inner.world)
+                .ok()
+                .map(|text| (inner.revision, text))
+        };
+        if let Some((revision, text)) = snapshot {
+            store.save(revision, &text);
+        }
+    }
+
+    pub fn record(&self, entry: Entry) {
+        lock(&self.log).push(entry);
+    }
+
+    pub fn requests(&self) -> Vec<Entry> {
+        lock(&self.log).entries()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.log).clear();
+    }
+}
