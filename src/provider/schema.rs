@@ -1,0 +1,210 @@
+//! The `qingcloud` provider block and its offline validation.
+
+use crate::framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema, Type, Value,
+};
+
+pub fn schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: "The QingCloud provider manages QingCloud resources through the \
+                          QingCloud IaaS API. Credentials come from the provider block, then the \
+                          `QINGCLOUD_*` environment variables, then `~/.qingcloud/config.yaml`."
+                .into(),
+            attributes: vec![
+                Attribute::new(
+                    "access_key",
+                    Type::String,
+                    Presence::Optional,
+                    "QingCloud API access key ID. Falls back to `QINGCLOUD_ACCESS_KEY`, then \
+                     `qy_access_key_id` in `~/.qingcloud/config.yaml`.",
+                ),
+                Attribute::new(
+                    "secret_key",
+                    Type::String,
+                    Presence::Optional,
+                    "QingCloud API secret access key. Falls back to `QINGCLOUD_SECRET_KEY`, then \
+                     `qy_secret_access_key` in `~/.qingcloud/config.yaml`. Never logged or \
+                     stored in state.",
+                )
+                .sensitive(),
+                Attribute::new(
+                    "zone",
+                    Type::String,
+                    Presence::Optional,
+                    "Default zone for resources that do not set one, e.g. `pek3a` or `sh1a`. \
+                     Falls back to `QINGCLOUD_ZONE`, then `zone` in `~/.qingcloud/config.yaml`.",
+                ),
+                Attribute::new(
+                    "endpoint",
+                    Type::String,
+                    Presence::Optional,
+                    "API endpoint URL. Defaults to `https://api.qingcloud.com:443/iaas/`. Set it \
+                     for private clouds, or to a local `qingcloud-sim` (plain `http` is allowed \
+                     only when set here). Falls back to `QINGCLOUD_ENDPOINT`.",
+                ),
+            ],
+            ..Block::default()
+        },
+    }
+}
+
+/// Zones are lower-case letters and digits (`pek3a`, `sh1a`, `gd2`).
+pub fn zone_is_valid(zone: &str) -> bool {
+    !zone.is_empty()
+        && zone.starts_with(|c: char| c.is_ascii_lowercase())
+        && zone
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+pub fn zone_error(zone: &str, path: AttributePath) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid zone",
+        format!(
+            "{zone:?} is not a QingCloud zone: zones are lower-case letters and digits, such as \
+             \"pek3a\", \"sh1a\" or \"gd2\"."
+        ),
+    )
+    .at(path)
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    if let Some(zone) = config.get("zone").as_str()
+        && !zone_is_valid(zone)
+    {
+        diags.push(zone_error(zone, AttributePath::root("zone")));
+    }
+    for key in ["access_key", "secret_key"] {
+        if config.get(key).as_str() == Some("") {
+            diags.push(
+                Diagnostic::error(
+                    format!("Empty {key}"),
+                    format!("Set {key} to a value or leave it out to use the environment."),
+                )
+                .at(AttributePath::root(key)),
+            );
+        }
+    }
+    if let Some(endpoint) = config.get("endpoint").as_str() {
+        diags.extend(validate_endpoint(endpoint));
+    }
+    diags
+}
+
+fn validate_endpoint(endpoint: &str) -> Diagnostics {
+    let path = || AttributePath::root("endpoint");
+    let bad = |why: &str| -> Diagnostics {
+        Diagnostic::error(
+            "Invalid endpoint",
+            format!(
+                "{endpoint:?} {why}. Use a URL such as \"https://api.qingcloud.com/iaas/\" \
+                 (or \"http://127.0.0.1:PORT/iaas/\" for a local simulator)."
+            ),
+        )
+        .at(path())
+        .into()
+    };
+    let url = match reqwest::Url::parse(endpoint) {
+        Ok(u) => u,
+        Err(e) => return bad(&format!("is not a URL ({e})")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d == "localhost",
+                None => false,
+            };
+            if !loopback {
+                return Diagnostic::warning(
+                    "Plain-http endpoint",
+                    format!(
+                        "Requests to {endpoint:?} are not encrypted. The secret key is never sent, \
+                         but signed requests and their answers can be read on the network. \
+                         Use https unless this is a private network you trust."
+                    ),
+                )
+                .at(path())
+                .into();
+            }
+        }
+        other => return bad(&format!("uses the scheme {other:?}; only https and http work")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return bad("has no host");
+    }
+    Diagnostics::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Severity;
+
+    fn config(pairs: &[(&str, &str)]) -> Value {
+        let mut v = Value::object([
+            ("access_key", Value::Null),
+            ("secret_key", Value::Null),
+            ("zone", Value::Null),
+            ("endpoint", Value::Null),
+        ]);
+        for (k, val) in pairs {
+            v.set(k, Value::string(*val));
+        }
+        v
+    }
+
+    fn only_path(d: &Diagnostics) -> String {
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        d.0[0].path.as_ref().map(|p| p.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn good_config_passes() {
+        let d = validate(&config(&[
+            ("zone", "pek3a"),
+            ("endpoint", "https://api.qingcloud.com/iaas/"),
+            ("access_key", "AK"),
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+        assert!(validate(&config(&[("endpoint", "http://127.0.0.1:8080/iaas/")])).is_empty());
+    }
+
+    #[test]
+    fn bad_zone_is_an_error_at_zone() {
+        for z in ["PEK3A", "pek-3", "", "3a"] {
+            let d = validate(&config(&[("zone", z)]));
+            assert!(d.has_errors());
+            assert_eq!(only_path(&d), "zone");
+        }
+    }
+
+    #[test]
+    fn bad_endpoint_is_an_error_at_endpoint() {
+        for e in ["not a url", "ftp://x/iaas/", "api.qingcloud.com"] {
+            let d = validate(&config(&[("endpoint", e)]));
+            assert!(d.has_errors(), "{e}");
+            assert_eq!(only_path(&d), "endpoint");
+        }
+    }
+
+    #[test]
+    fn plain_http_elsewhere_than_loopback_warns() {
+        let d = validate(&config(&[("endpoint", "http://10.0.0.5/iaas/")]));
+        assert_eq!(d.0[0].severity, Severity::Warning);
+        assert_eq!(only_path(&d), "endpoint");
+    }
+
+    #[test]
+    fn unknown_values_are_not_errors() {
+        let mut v = config(&[]);
+        v.set("zone", Value::Unknown);
+        v.set("endpoint", Value::Unknown);
+        assert!(validate(&v).is_empty());
+    }
+}

@@ -1,0 +1,275 @@
+//! Schema, identity, typed reading of values, and offline validation of
+//! `qingcloud_mysqlplus_ssl`.
+
+use std::time::Duration;
+
+use crate::framework::duration::parse_duration;
+use crate::framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,
+    NestedBlock, Nesting, Presence, Schema, Type, Value,
+};
+use crate::provider::{zone_error, zone_is_valid};
+
+pub const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
+
+pub fn schema() -> Schema {
+    let timeouts = Block {
+        description: "How long each operation may wait for the cluster and its job.".into(),
+        attributes: TIMEOUT_KINDS
+            .iter()
+            .map(|kind| {
+                Attribute::new(
+                    kind,
+                    Type::String,
+                    Presence::Optional,
+                    &format!(
+                        "How long {kind} may wait, as a duration such as `30m` or `1h` \
+                         (default `30m`). When it passes, the job goes on in QingCloud and the \
+                         next refresh picks up its outcome."
+                    ),
+                )
+            })
+            .collect(),
+        ..Block::default()
+    };
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Turns SSL transport encryption of a QingCloud MySQL Plus cluster on or \
+                          off (the `configuring_SSL` custom service).\n\n\
+                          **Every change restarts the cluster's database.** The plan shows a \
+                          warning whenever applying it will switch SSL. Destroying this resource \
+                          turns SSL off again, the cluster's default."
+                .into(),
+            attributes: vec![
+                Attribute::new(
+                    "id",
+                    Type::String,
+                    Presence::Computed,
+                    "The cluster ID; the same as `cluster_id`.",
+                ),
+                Attribute::new(
+                    "cluster_id",
+                    Type::String,
+                    Presence::Required,
+                    "ID of the MySQL Plus cluster, e.g. `cl-ouhutv70`. Changing it replaces the \
+                     resource: SSL is turned off on the old cluster and set on the new one.",
+                ),
+                Attribute::new(
+                    "enabled",
+                    Type::Bool,
+                    Presence::Required,
+                    "Whether SSL transport encryption is on. Changing it restarts the database.",
+                ),
+                Attribute::new(
+                    "zone",
+                    Type::String,
+                    Presence::OptionalComputed,
+                    "Zone of the cluster, e.g. `pek3a`. Defaults to the provider's `zone`. \
+                     Changing it replaces the resource.",
+                ),
+                Attribute::new(
+                    "job_id",
+                    Type::String,
+                    Presence::Computed,
+                    "ID of the last `configuring_SSL` job this resource ran or adopted, e.g. \
+                     `j-g5xds89dhis`; null when none was needed.",
+                ),
+            ],
+            blocks: vec![NestedBlock {
+                type_name: "timeouts".into(),
+                block: timeouts,
+                nesting: Nesting::Single,
+                min_items: 0,
+                max_items: 0,
+            }],
+            deprecated: false,
+        },
+    }
+}
+
+pub fn identity_schema() -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute {
+                name: "cluster_id".into(),
+                ty: Type::String,
+                required_for_import: true,
+                description: "ID of the MySQL Plus cluster.".into(),
+            },
+            IdentityAttribute {
+                name: "zone".into(),
+                ty: Type::String,
+                required_for_import: false,
+                description: "Zone of the cluster; the provider's zone when omitted.".into(),
+            },
+        ],
+    }
+}
+
+pub fn identity(cluster_id: &str, zone: &str) -> Value {
+    Value::object([
+        ("cluster_id", Value::string(cluster_id)),
+        ("zone", Value::string(zone)),
+    ])
+}
+
+/// Cluster IDs are `cl-` and lower-case letters and digits.
+pub fn cluster_id_is_valid(id: &str) -> bool {
+    id.strip_prefix("cl-").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
+}
+
+pub fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid cluster ID",
+        format!(
+            "{id:?} is not a QingCloud cluster ID: it must be \"cl-\" followed by lower-case \
+             letters and digits, such as \"cl-ouhutv70\". Find it in the console or with \
+             `qingcloud iaas describe-clusters`."
+        ),
+    )
+    .at(path)
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    if let Some(id) = config.get("cluster_id").as_str()
+        && !cluster_id_is_valid(id)
+    {
+        diags.push(cluster_id_error(id, AttributePath::root("cluster_id")));
+    }
+    if let Some(zone) = config.get("zone").as_str()
+        && !zone_is_valid(zone)
+    {
+        diags.push(zone_error(zone, AttributePath::root("zone")));
+    }
+    let timeouts = config.get("timeouts");
+    for kind in TIMEOUT_KINDS {
+        if let Some(text) = timeouts.get(kind).as_str()
+            && let Err(e) = parse_duration(text)
+        {
+            diags.push(
+                Diagnostic::error("Invalid timeout", e)
+                    .at(AttributePath::root("timeouts").attr(kind)),
+            );
+        }
+    }
+    diags
+}
+
+/// The timeout for `kind` from an object's `timeouts` block; bad values were refused at
+/// validation, so they fall back to the default here.
+pub fn timeout(object: &Value, kind: &str) -> Duration {
+    object
+        .get("timeouts")
+        .get(kind)
+        .as_str()
+        .and_then(|t| parse_duration(t).ok())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// Where a known object of this resource lives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub cluster_id: String,
+    pub zone: String,
+}
+
+impl Target {
+    /// From a state or plan whose `cluster_id` is known; `zone` falls back to `default_zone`.
+    pub fn of(object: &Value, default_zone: Option<String>) -> Result<Target, Diagnostic> {
+        let cluster_id = object
+            .get("cluster_id")
+            .as_str()
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Cluster ID not known",
+                    "cluster_id must be known when the change is applied.",
+                )
+                .at(AttributePath::root("cluster_id"))
+            })?
+            .to_string();
+        let zone = object
+            .get("zone")
+            .as_str()
+            .map(str::to_string)
+            .or(default_zone)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "No zone",
+                    "Set `zone` on the resource or the provider, or QINGCLOUD_ZONE.",
+                )
+                .at(AttributePath::root("zone"))
+            })?;
+        Ok(Target { cluster_id, zone })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(cluster: &str, zone: Option<&str>, create: Option<&str>) -> Value {
+        Value::object([
+            ("id", Value::Null),
+            ("cluster_id", Value::string(cluster)),
+            ("enabled", Value::Bool(true)),
+            ("zone", zone.map(Value::string).unwrap_or(Value::Null)),
+            ("job_id", Value::Null),
+            (
+                "timeouts",
+                Value::object([
+                    ("create", create.map(Value::string).unwrap_or(Value::Null)),
+                    ("update", Value::Null),
+                    ("delete", Value::Null),
+                ]),
+            ),
+        ])
+    }
+
+    fn paths(d: &Diagnostics) -> Vec<String> {
+        d.iter()
+            .map(|d| d.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn cluster_ids_follow_the_pattern() {
+        assert!(cluster_id_is_valid("cl-ouhutv70"));
+        assert!(cluster_id_is_valid("cl-a1"));
+        for bad in ["cl-", "CL-abc", "cl-ABC", "abc", "cl-ab_c", "cl-ab c", " cl-abc"] {
+            assert!(!cluster_id_is_valid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_reported_at_their_attribute() {
+        let d = validate(&config("db1", Some("PEK3A"), Some("ten minutes")));
+        assert_eq!(paths(&d), ["cluster_id", "zone", "timeouts.create"]);
+        assert!(validate(&config("cl-abc123", Some("pek3a"), Some("10m"))).is_empty());
+    }
+
+    #[test]
+    fn unknown_values_pass_validation() {
+        let mut c = config("cl-abc", None, None);
+        c.set("cluster_id", Value::Unknown);
+        c.set("timeouts", Value::Unknown);
+        assert!(validate(&c).is_empty());
+    }
+
+    #[test]
+    fn timeouts_default_to_thirty_minutes() {
+        let c = config("cl-abc", None, Some("45s"));
+        assert_eq!(timeout(&c, "create"), Duration::from_secs(45));
+        assert_eq!(timeout(&c, "delete"), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(&Value::Null, "update"), DEFAULT_TIMEOUT);
+    }
+}

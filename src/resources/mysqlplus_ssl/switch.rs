@@ -1,0 +1,155 @@
+//! Switching SSL: the one place that submits `configuring_SSL`. It looks before it leaps
+//! (cluster gone? already set? a job for the same setting already running?) so that one
+//! change of `enabled` costs at most one database restart, however often it is retried,
+//! interrupted or timed out.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::qingcloud::jobs::WaitError;
+use crate::qingcloud::ssl::ssl_job_setting;
+use crate::qingcloud::{Client, Job};
+
+use super::schema::Target;
+
+/// How a switch ended. Only `Done` means the cluster now has the wanted setting.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The setting is in place; `job_id` is the job that put it there, when one was needed.
+    Done { job_id: Option<String> },
+    /// The cluster is absent, `deleted` or `ceased`.
+    Gone,
+    /// The job ran and failed: the setting did not change.
+    Failed { job_id: String, message: String },
+    /// Timed out or interrupted. When `job_id` is set, that job may still be running and its
+    /// outcome is for the next refresh (or the next apply, which adopts it) to learn.
+    Unfinished {
+        job_id: Option<String>,
+        message: String,
+    },
+    /// An API error before any job was submitted.
+    Error { message: String },
+}
+
+pub async fn switch(
+    client: &Client,
+    target: &Target,
+    want: bool,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Outcome {
+    let deadline = Instant::now() + timeout;
+    let remaining = || deadline.saturating_duration_since(Instant::now());
+    let Target { cluster_id, zone } = target;
+    // Another configuring_SSL job (the console's, or one for the opposite setting) is waited
+    // out at most a few times; after that the cluster is busy for reasons we should report.
+    for _ in 0..5 {
+        let state = match client.read_ssl(zone, cluster_id).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome::Error {
+                    message: e.to_string(),
+                };
+            }
+        };
+        if state.is_gone() {
+            return Outcome::Gone;
+        }
+        if let Some(job) = state.in_flight.as_ref() {
+            if ssl_job_setting(job) == Some(want) {
+                tracing::info!(job_id = %job.job_id, cluster_id, "adopting a configuring_SSL job already running for this setting");
+                return wait(client, zone, &job.job_id, remaining(), cancel).await;
+            }
+            tracing::info!(job_id = %job.job_id, cluster_id, "waiting for another configuring_SSL job to finish first");
+            match client
+                .wait_for_job(zone, &job.job_id, remaining(), cancel)
+                .await
+            {
+                Ok(_) | Err(WaitError::JobFailed { .. }) => continue,
+                Err(e) => {
+                    return Outcome::Unfinished {
+                        job_id: None,
+                        message: format!(
+                            "Another configuring_SSL job ({}) was still running on {cluster_id}: {e}",
+                            job.job_id
+                        ),
+                    };
+                }
+            }
+        }
+        if state.enabled == want {
+            let job_id = state
+                .last_successful
+                .as_ref()
+                .filter(|j| ssl_job_setting(j) == Some(want))
+                .map(|j: &Job| j.job_id.clone());
+            return Outcome::Done { job_id };
+        }
+        match client
+            .wait_cluster_idle(zone, cluster_id, remaining(), cancel)
+            .await
+        {
+            Ok(_) => {}
+            Err(WaitError::ClusterGone { .. }) => return Outcome::Gone,
+            Err(e) => {
+                return Outcome::Unfinished {
+                    job_id: None,
+                    message: format!("Cluster {cluster_id} did not become idle: {e}"),
+                };
+            }
+        }
+        match client.submit_ssl(zone, cluster_id, want).await {
+            Ok(job_id) => {
+                tracing::info!(%job_id, cluster_id, want, "configuring_SSL submitted");
+                return wait(client, zone, &job_id, remaining(), cancel).await;
+            }
+            // Busy: something started between our look and our call; look again.
+            Err(e) if e.is_busy() => continue,
+            Err(e) if e.is_not_found() => return Outcome::Gone,
+            Err(e) if e.outcome_unknown() => {
+                return Outcome::Unfinished {
+                    job_id: None,
+                    message: format!(
+                        "It is not known whether QingCloud accepted the request ({e}). The next \
+                         apply looks at the cluster's jobs first and adopts the job if it exists."
+                    ),
+                };
+            }
+            Err(e) => {
+                return Outcome::Error {
+                    message: e.to_string(),
+                };
+            }
+        }
+    }
+    Outcome::Unfinished {
+        job_id: None,
+        message: format!(
+            "Cluster {cluster_id} stayed busy with other configuring_SSL jobs; try again later."
+        ),
+    }
+}
+
+async fn wait(
+    client: &Client,
+    zone: &str,
+    job_id: &str,
+    remaining: Duration,
+    cancel: &CancellationToken,
+) -> Outcome {
+    match client.wait_for_job(zone, job_id, remaining, cancel).await {
+        Ok(_) => Outcome::Done {
+            job_id: Some(job_id.to_string()),
+        },
+        Err(e @ WaitError::JobFailed { .. }) => Outcome::Failed {
+            job_id: job_id.to_string(),
+            message: e.to_string(),
+        },
+        Err(e) => Outcome::Unfinished {
+            job_id: Some(job_id.to_string()),
+            message: e.to_string(),
+        },
+    }
+}

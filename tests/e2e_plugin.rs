@@ -1,0 +1,83 @@
+//! End-to-end checks of the plugin layer with the real Terraform: it starts the provider,
+//! completes mutual TLS, reads the schema and validates configurations; and the oldest
+//! Terraform we claim (1.6.6) runs the whole lifecycle.
+
+mod support;
+
+use serde_json::json;
+use support::{Sim, Workspace, hcl};
+
+const ADDR: &str = "registry.terraform.io/qingcloud/qingcloud";
+
+#[test]
+fn terraform_reads_the_schema_over_mutual_tls() {
+    let ws = Workspace::new(None);
+    ws.write_config(&hcl("provider \"qingcloud\" {}\n"));
+    let out = ws.tf_ok(&["providers", "schema", "-json"]);
+    let schema = out.json();
+    let provider = &schema["provider_schemas"][ADDR];
+    let attrs = &provider["provider"]["block"]["attributes"];
+    assert_eq!(attrs["secret_key"]["sensitive"], json!(true));
+    assert_eq!(attrs["zone"]["optional"], json!(true));
+    let resource = &provider["resource_schemas"]["qingcloud_mysqlplus_ssl"]["block"];
+    assert_eq!(resource["attributes"]["cluster_id"]["required"], json!(true));
+    assert_eq!(resource["attributes"]["job_id"]["computed"], json!(true));
+    assert_eq!(
+        resource["attributes"]["enabled"]["description_kind"],
+        json!("markdown")
+    );
+    assert!(resource["block_types"]["timeouts"].is_object());
+}
+
+#[test]
+fn terraform_validates_the_examples() {
+    for example in [
+        "examples/provider/provider.tf",
+        "examples/resources/qingcloud_mysqlplus_ssl/resource.tf",
+    ] {
+        let ws = Workspace::new(None);
+        let text = std::fs::read_to_string(example).unwrap_or_else(|e| panic!("{example}: {e}"));
+        let text = if text.contains("required_providers") {
+            text
+        } else {
+            hcl(&text)
+        };
+        ws.write_config(&text);
+        ws.tf_ok(&["validate", "-no-color"])
+            .assert_contains("The configuration is valid");
+    }
+}
+
+#[test]
+fn provider_block_errors_name_the_attribute() {
+    let ws = Workspace::new(None);
+    ws.write_config(&hcl(
+        "provider \"qingcloud\" {\n  zone     = \"Pek 3\"\n  endpoint = \"ftp://x\"\n}\n",
+    ));
+    let out = ws.tf_err(&["validate", "-no-color"]);
+    out.assert_contains("Invalid zone");
+    out.assert_contains("Invalid endpoint");
+    out.assert_contains("zone");
+}
+
+#[test]
+fn oldest_terraform_runs_init_apply_plan_import_and_destroy() {
+    let sim = Sim::start_with(&["--job-duration-ms", "200"]);
+    sim.add_cluster("cl-old00001", "pek3a", false);
+    let mut ws = Workspace::new_oldest(Some(&sim));
+    ws.use_provider_mirror();
+    ws.write_config(&hcl(
+        "resource \"qingcloud_mysqlplus_ssl\" \"db\" {\n  cluster_id = \"cl-old00001\"\n  enabled    = true\n}\n",
+    ));
+    ws.tf_ok(&["init", "-no-color"]);
+    ws.tf_ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(sim.cluster_ssl("cl-old00001"));
+    let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.code(), Some(0), "{out}");
+    ws.tf_ok(&["state", "rm", "qingcloud_mysqlplus_ssl.db"]);
+    ws.tf_ok(&["import", "qingcloud_mysqlplus_ssl.db", "cl-old00001"]);
+    let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.code(), Some(0), "{out}");
+    ws.tf_ok(&["destroy", "-auto-approve"]);
+    assert!(!sim.cluster_ssl("cl-old00001"));
+}
