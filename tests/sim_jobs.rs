@@ -17,7 +17,7 @@ fn job_id(v: &Value) -> String {
 #[tokio::test]
 async fn lifecycle_pending_working_successful_and_ssl_changes_only_on_success() {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-life0001", 1600).await;
+    api.add_cluster("cl-life0001", 2400).await;
     let v = api.set_ssl("cl-life0001", "YES").await;
     assert_eq!(v["action"], "RunClusterCustomServiceResponse");
     assert_eq!(v["service"], "configuring_SSL");
@@ -29,13 +29,17 @@ async fn lifecycle_pending_working_successful_and_ssl_changes_only_on_success() 
     let mut seen: Vec<String> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
+        // Cluster first, job second: the clock only moves forward, so a cluster showing SSL on
+        // must be followed by a successful job, and a job still running must have been
+        // preceded by a cluster with SSL off.
+        let cluster = api.cluster("cl-life0001").await;
         let job = api.job(&id).await;
         let status = job["status"].as_str().unwrap_or_default().to_string();
-        let cluster = api.cluster("cl-life0001").await;
-        if status == "successful" {
-            assert_eq!(cluster["ssl"], true);
+        if cluster["ssl"] == true {
+            assert_eq!(status, "successful", "SSL on before the job succeeded");
             assert_eq!(cluster["transition_status"], "");
-        } else {
+        }
+        if status != "successful" {
             assert_eq!(
                 cluster["ssl"], false,
                 "SSL changed before the job succeeded ({status})"
@@ -51,6 +55,9 @@ async fn lifecycle_pending_working_successful_and_ssl_changes_only_on_success() 
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(seen, ["pending", "working", "successful"]);
+    let cluster = api.cluster("cl-life0001").await;
+    assert_eq!(cluster["ssl"], true);
+    assert_eq!(cluster["transition_status"], "");
 
     let job = api.job(&id).await;
     assert_eq!(job["job_action"], "RunClusterCustomService");
@@ -91,7 +98,7 @@ async fn zero_duration_job_is_successful_on_the_next_describe() {
 #[tokio::test]
 async fn busy_cluster_is_1400_until_its_job_ends() {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-busy0001", 500).await;
+    api.add_cluster("cl-busy0001", 1500).await;
     let id = job_id(&api.set_ssl("cl-busy0001", "YES").await);
     let v = api.set_ssl("cl-busy0001", "NO").await;
     assert_eq!(v["ret_code"], 1400, "{v}");
@@ -263,7 +270,7 @@ async fn describe_jobs_answers_many_at_once_and_cluster_jobs_pages_newest_first(
 #[tokio::test]
 async fn console_toggle_goes_through_the_lifecycle_and_shows_in_the_api() {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-cons0001", 300).await;
+    api.add_cluster("cl-cons0001", 1500).await;
     let (status, v) = api
         .post(
             "/_sim/clusters/cl-cons0001/console-ssl",
@@ -341,4 +348,43 @@ async fn admin_api_validates_its_input() {
             .0,
         404
     );
+
+    // A per-cluster job duration overrides the global one; null removes the override.
+    let patch = |body: Value| {
+        api.admin(
+            reqwest::Method::PATCH,
+            "/_sim/clusters/cl-adm00001",
+            Some(body),
+        )
+    };
+    let (s, v) = patch(json!({"job_duration_ms": 60_000})).await;
+    assert_eq!((s, v["job_duration_ms"].as_u64()), (200, Some(60_000)));
+    let id = job_id(&api.set_ssl("cl-adm00001", "YES").await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(api.job(&id).await["status"], "pending");
+    let (s, _) = api
+        .post(&format!("/_sim/jobs/{id}/finish"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(api.cluster("cl-adm00001").await["ssl"], true);
+    let (s, v) = patch(json!({"job_duration_ms": null})).await;
+    assert_eq!((s, v["job_duration_ms"].is_null()), (200, true));
+    let (s, v) = patch(json!({})).await;
+    assert_eq!((s, v["job_duration_ms"].is_null()), (200, true));
+    // The global setting (123 ms) applies again.
+    let id = job_id(&api.set_ssl("cl-adm00001", "NO").await);
+    let job = api.wait_job(&id).await;
+    assert_eq!(job["status"], "successful");
+    let took = sim_ms(&job["status_time"]) - sim_ms(&job["create_time"]);
+    assert!(took <= 1, "{job}");
+    let (s, _) = patch(json!({"status": "exploded"})).await;
+    assert_eq!(s, 400);
+    let (s, _) = patch(json!({"status": "stopped"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(api.set_ssl("cl-adm00001", "YES").await["ret_code"], 1400);
+}
+
+fn sim_ms(v: &Value) -> i64 {
+    terraform_provider_qingcloud::sim::clock::parse_iso(v.as_str().unwrap_or_default())
+        .unwrap_or(-100)
 }
