@@ -156,6 +156,25 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(cluster_id: String, zone: String, ssl: bool, now: i64) -> Self {
+        // SSL is off by default in QingCloud; a cluster that has it on got there through a
+        // successful configuring_SSL job, and the job history is the only API that says so.
+        let jobs = if ssl {
+            vec![Job {
+                job_id: new_job_id(),
+                cluster_id: cluster_id.clone(),
+                zone: zone.clone(),
+                created_ms: now,
+                duration_ms: 0,
+                fate: Fate::Succeed,
+                enable_ssl: true,
+                service_params: r#"{"configssl":"YES"}"#.into(),
+                origin: Origin::Console,
+                finished_ms: Some(now),
+                applied: true,
+            }]
+        } else {
+            Vec::new()
+        };
         Self {
             name: cluster_id.clone(),
             cluster_id,
@@ -165,7 +184,7 @@ impl Cluster {
             status_ms: now,
             ssl,
             job_duration_ms: None,
-            jobs: Vec::new(),
+            jobs,
         }
     }
 
