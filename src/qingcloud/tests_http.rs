@@ -15,7 +15,6 @@ use super::client::Client;
 use super::clock::{Clock, SystemClock};
 use super::credentials::Endpoint;
 use super::error::{Error, TransportKind};
-use super::jobs::WaitPolicy;
 use super::signer;
 use super::testing::{Params, decode_query, test_config};
 
@@ -135,7 +134,7 @@ fn client_with_clock(endpoint: Endpoint, clock: Arc<dyn Clock>) -> Client {
     let mut config = test_config(endpoint);
     config.timeout = Duration::from_millis(500);
     let transport = Arc::new(super::client::ReqwestTransport::new(config.timeout).unwrap());
-    Client::with_parts(config, transport, clock, WaitPolicy::default())
+    Client::with_parts(config, transport, clock)
 }
 
 fn ok(mut v: Value) -> Answer {
