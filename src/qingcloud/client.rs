@@ -245,7 +245,20 @@ impl Client {
         let config = &self.inner.config;
         let mut all: Vec<(&str, &str)> = params
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "signature" | "action" | "zone"))
+            // The client owns these; a caller's copy would be sent twice and break the signature.
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "signature"
+                        | "action"
+                        | "zone"
+                        | "access_key_id"
+                        | "signature_method"
+                        | "signature_version"
+                        | "version"
+                        | "time_stamp"
+                )
+            })
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let time_stamp = format_timestamp(self.inner.clock.now());
