@@ -110,3 +110,124 @@ impl Client {
         Ok(jobs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::qingcloud::testing::{FakeApi, fake_client, ok};
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    #[tokio::test(start_paused = true)]
+    async fn describe_jobs_splits_into_calls_of_a_hundred() {
+        let api = FakeApi::new(|_, p| {
+            let set: Vec<_> = p
+                .iter()
+                .filter(|(k, _)| k.starts_with("jobs."))
+                .map(|(_, v)| json!({"job_id": v, "status": "working"}))
+                .collect();
+            ok(json!({"job_set": set}))
+        });
+        let client = fake_client(&api);
+        let ids: Vec<String> = (1..=250).map(|i| format!("j-{i}")).collect();
+        let jobs = client.describe_jobs("pek3a", &ids).await.unwrap();
+        assert_eq!(jobs.len(), 250);
+        let calls = api.calls();
+        let sizes: Vec<_> = calls
+            .iter()
+            .map(|(_, p)| p.keys().filter(|k| k.starts_with("jobs.")).count())
+            .collect();
+        assert_eq!(sizes, vec![100, 100, 50]);
+        assert_eq!(calls[2].1["limit"], "50");
+        assert_eq!(calls[1].1["jobs.1"], "j-101");
+        assert_eq!(calls[1].1["jobs.100"], "j-200");
+        // No ids, no call.
+        let none: [&str; 0] = [];
+        assert!(
+            client
+                .describe_jobs("pek3a", &none)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(api.calls().len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn request_parameters() {
+        let api = FakeApi::new(|action, _| match action {
+            "RunClusterCustomService" => ok(json!({"job_id": "j-1"})),
+            _ => ok(json!({"job_set": [], "cluster_set": []})),
+        });
+        let client = fake_client(&api);
+        client
+            .describe_cluster_jobs_page("gd2a", "cl-1", 50, 500)
+            .await
+            .unwrap();
+        client
+            .describe_clusters("pek3a", &["cl-1", "cl-2"])
+            .await
+            .unwrap();
+        let id = client
+            .run_cluster_custom_service(
+                "pek3a",
+                "cl-1",
+                "maininstance",
+                "configuring_SSL",
+                &json!({"configssl": "NO"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(id, "j-1");
+        let calls = api.calls();
+        let jobs = &calls[0].1;
+        assert_eq!(
+            (
+                jobs["action"].as_str(),
+                jobs["zone"].as_str(),
+                jobs["cluster"].as_str()
+            ),
+            ("DescribeClusterJobs", "gd2a", "cl-1")
+        );
+        assert_eq!(
+            (
+                jobs["reverse"].as_str(),
+                jobs["offset"].as_str(),
+                jobs["limit"].as_str()
+            ),
+            ("1", "50", "100")
+        );
+        let clusters = &calls[1].1;
+        assert_eq!(
+            (
+                clusters["clusters.1"].as_str(),
+                clusters["clusters.2"].as_str()
+            ),
+            ("cl-1", "cl-2")
+        );
+        assert_eq!(clusters["verbose"], "1");
+        let run = &calls[2].1;
+        assert_eq!(run["service_params"], r#"{"configssl":"NO"}"#);
+        assert_eq!(
+            (run["cluster"].as_str(), run["role"].as_str()),
+            ("cl-1", "maininstance")
+        );
+    }
+
+    /// The provider awaits these inside gRPC handlers, which need Send futures.
+    #[test]
+    fn futures_are_send() {
+        fn send<T: Send>(_: T) {}
+        let api = FakeApi::new(|_, _| ok(json!({})));
+        let client = fake_client(&api);
+        let cancel = CancellationToken::new();
+        let d = std::time::Duration::from_secs(1);
+        send(client.call("A", "z", vec![], true));
+        send(client.describe_jobs("z", &["j-1"]));
+        send(client.wait_for_job("z", "j-1", d, &cancel));
+        send(client.wait_cluster_idle("z", "cl-1", d, &cancel));
+        send(client.read_ssl("z", "cl-1"));
+        send(client.submit_ssl("z", "cl-1", true));
+        fn sync<T: Send + Sync + Clone>(_: &T) {}
+        sync(&client);
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::clock::{Clock, SystemClock, format_timestamp};
 use super::credentials::{ClientConfig, ConfigError};
 use super::error::{Error, TransportKind, describe_reqwest_error};
-use super::jobs::{WaitPolicy, ZonePoller};
+use super::jobs::ZonePoller;
 use super::rate_limit::RateLimiter;
 use super::retry::{Attempts, Decision, RetryClass};
 use super::signer;
@@ -112,7 +112,6 @@ pub(crate) struct Inner {
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) clock: Arc<dyn Clock>,
     limiter: RateLimiter,
-    pub(crate) wait_policy: WaitPolicy,
     /// One job poller per zone, created on demand and removed when it has nothing to poll.
     pub(crate) pollers: Mutex<HashMap<String, Arc<ZonePoller>>>,
 }
@@ -136,12 +135,7 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ConfigError> {
         let connect_timeout = config.timeout.min(Duration::from_secs(10));
         let transport = Arc::new(ReqwestTransport::new(connect_timeout)?);
-        Ok(Client::with_parts(
-            config,
-            transport,
-            Arc::new(SystemClock),
-            WaitPolicy::default(),
-        ))
+        Ok(Client::with_parts(config, transport, Arc::new(SystemClock)))
     }
 
     /// A client over any transport and clock: for tests and the simulator.
@@ -149,7 +143,6 @@ impl Client {
         config: ClientConfig,
         transport: Arc<dyn Transport>,
         clock: Arc<dyn Clock>,
-        wait_policy: WaitPolicy,
     ) -> Client {
         let limiter = RateLimiter::new(config.rate_limit, clock.clone());
         Client {
@@ -158,7 +151,6 @@ impl Client {
                 transport,
                 clock,
                 limiter,
-                wait_policy,
                 pollers: Mutex::new(HashMap::new()),
             }),
         }
@@ -253,7 +245,20 @@ impl Client {
         let config = &self.inner.config;
         let mut all: Vec<(&str, &str)> = params
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "signature" | "action" | "zone"))
+            // The client owns these; a caller's copy would be sent twice and break the signature.
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "signature"
+                        | "action"
+                        | "zone"
+                        | "access_key_id"
+                        | "signature_method"
+                        | "signature_version"
+                        | "version"
+                        | "time_stamp"
+                )
+            })
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let time_stamp = format_timestamp(self.inner.clock.now());

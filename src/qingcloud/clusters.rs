@@ -31,7 +31,7 @@ impl Client {
         cancel: &CancellationToken,
     ) -> Result<Cluster, WaitError> {
         let clock = self.clock().clone();
-        let policy = self.inner.wait_policy.clone();
+        let policy = self.inner.config.wait.clone();
         let deadline_passed = clock.sleep(deadline);
         tokio::pin!(deadline_passed);
         let mut delay = policy.initial_delay;

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::jobs::WaitPolicy;
 use super::rate_limit::RateLimit;
 use super::retry::RetryPolicy;
 
@@ -144,6 +145,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub rate_limit: RateLimit,
+    /// How job and cluster waits poll.
+    pub wait: WaitPolicy,
 }
 
 impl ClientConfig {
@@ -156,6 +159,7 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
+            wait: WaitPolicy::default(),
         }
     }
 }
@@ -327,6 +331,12 @@ fn read_file(path: Option<&Path>) -> Result<FileSettings, ConfigError> {
 
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// `resolve` with the process's environment and the user's home directory.
+pub fn resolve_from_process(settings: &ProviderSettings) -> Result<ClientConfig, ConfigError> {
+    let home = std::env::home_dir();
+    resolve(settings, &|name| std::env::var(name).ok(), home.as_deref())
 }
 
 /// Builds the client configuration from the three sources, `env` standing in for

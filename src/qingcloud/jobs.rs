@@ -196,7 +196,7 @@ impl Drop for Registration {
 
 impl Client {
     fn register_job(&self, zone: &str, job_id: &str) -> Registration {
-        let policy = &self.inner.wait_policy;
+        let policy = &self.inner.config.wait;
         let now = self.inner.clock.instant();
         let mut pollers = lock(&self.inner.pollers);
         let poller = match pollers.get(zone) {
@@ -235,7 +235,7 @@ impl Client {
     /// The polling task of one zone; ends when no job of the zone is waited on.
     async fn poll_zone(self, zone: String, poller: Arc<ZonePoller>) {
         let clock = self.inner.clock.clone();
-        let policy = self.inner.wait_policy.clone();
+        let policy = self.inner.config.wait.clone();
         loop {
             let due = {
                 // Same lock order as `register_job`: pollers, then jobs.

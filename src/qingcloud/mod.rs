@@ -28,6 +28,7 @@ pub use client::{Client, HttpResponse, ReqwestTransport, Transport, TransportFai
 pub use clock::{Clock, SystemClock, format_timestamp};
 pub use credentials::{
     ClientConfig, ConfigError, DEFAULT_ENDPOINT, Endpoint, ProviderSettings, Secret, resolve,
+    resolve_from_process,
 };
 pub use error::{Error, TransportKind};
 pub use jobs::{WaitError, WaitPolicy};

@@ -142,6 +142,35 @@ mod tests {
     }
 
     #[test]
+    fn more_encoding_edge_cases() {
+        // `%` itself, control characters, reserved delimiters, empty values.
+        assert_eq!(percent_encode("100%"), "100%25");
+        assert_eq!(percent_encode("a\nb\t"), "a%0Ab%09");
+        assert_eq!(
+            percent_encode(":?#[]@!$&'()*+,;="),
+            "%3A%3F%23%5B%5D%40%21%24%26%27%28%29%2A%2B%2C%3B%3D"
+        );
+        assert_eq!(percent_encode(""), "");
+        assert_eq!(percent_encode("é"), "%C3%A9");
+        assert_eq!(canonical_query(&[("b", ""), ("a", "x y")]), "a=x%20y&b=");
+        // Sorting is on the raw names, before encoding: `_` (0x5F) sorts after `.` (0x2E)
+        // and after upper-case letters.
+        assert_eq!(
+            canonical_query(&[("a_b", "1"), ("a.b", "2"), ("aB", "3")]),
+            "a.b=2&aB=3&a_b=1"
+        );
+    }
+
+    #[test]
+    fn signing_depends_on_path_and_secret() {
+        let q = canonical_query(&official_params("pek3a"));
+        let base = signature(SECRET, "GET", "/iaas/", &q);
+        assert_ne!(signature(SECRET, "GET", "/iaas", &q), base);
+        assert_ne!(signature("OTHER", "GET", "/iaas/", &q), base);
+        assert_ne!(signature(SECRET, "POST", "/iaas/", &q), base);
+    }
+
+    #[test]
     fn signature_comparison() {
         assert!(signatures_match("abc=", "abc="));
         assert!(!signatures_match("abc=", "abd="));

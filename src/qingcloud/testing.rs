@@ -13,7 +13,6 @@ use super::client::{Client, HttpResponse, Transport, TransportFailure, Transport
 use super::clock::Clock;
 use super::credentials::{ClientConfig, Endpoint};
 use super::error::TransportKind;
-use super::jobs::WaitPolicy;
 use super::rate_limit::RateLimit;
 
 pub(crate) type Params = BTreeMap<String, String>;
@@ -131,6 +130,5 @@ pub(crate) fn fake_client(api: &Arc<FakeApi>) -> Client {
         test_config(Endpoint::default()),
         api.clone(),
         TestClock::new(),
-        WaitPolicy::default(),
     )
 }

@@ -15,7 +15,6 @@ use super::client::Client;
 use super::clock::{Clock, SystemClock};
 use super::credentials::Endpoint;
 use super::error::{Error, TransportKind};
-use super::jobs::WaitPolicy;
 use super::signer;
 use super::testing::{Params, decode_query, test_config};
 
@@ -135,7 +134,7 @@ fn client_with_clock(endpoint: Endpoint, clock: Arc<dyn Clock>) -> Client {
     let mut config = test_config(endpoint);
     config.timeout = Duration::from_millis(500);
     let transport = Arc::new(super::client::ReqwestTransport::new(config.timeout).unwrap());
-    Client::with_parts(config, transport, clock, WaitPolicy::default())
+    Client::with_parts(config, transport, clock)
 }
 
 fn ok(mut v: Value) -> Answer {
@@ -516,4 +515,34 @@ async fn nothing_secret_reaches_logs_or_errors() {
     for line in text.lines().filter(|l| !l.contains("hyper")) {
         assert!(!line.contains('?'), "a query leaked: {line}");
     }
+}
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_a_certain_failure() {
+    // A plain-text server behind an https endpoint: the handshake fails before any request.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let a = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            a.fetch_add(1, Ordering::SeqCst);
+            let _ = sock.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let client = client_for(Endpoint::parse(&format!("https://{addr}")).unwrap());
+    let err = run_service(&client).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.outcome_unknown());
+    // Certain failures of a non-idempotent call are retried like any other.
+    assert_eq!(accepted.load(Ordering::SeqCst), 5);
 }
