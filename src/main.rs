@@ -4,9 +4,8 @@ use std::process::ExitCode;
 use terraform_provider_qingcloud::plugin;
 use tonic::service::Routes;
 
-/// TEMPORARY: switch to `terraform_provider_qingcloud::tfplugin::routes` when merging with the
-/// tfplugin branch (the only line to change).
-const ROUTES: fn() -> Routes = plugin::placeholder_routes;
+/// The qingcloud provider served as tfplugin6.Provider; the host adds health and controller.
+const ROUTES: fn() -> Routes = terraform_provider_qingcloud::provider::routes;
 
 const USAGE: &str = "\
 Usage: terraform-provider-qingcloud [--debug | --version | --help]

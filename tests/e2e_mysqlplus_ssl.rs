@@ -70,7 +70,11 @@ fn create_update_noop_and_destroy_each_make_exactly_the_calls_needed() {
     assert_eq!(values["enabled"], json!(true));
     assert_eq!(values["id"], json!("cl-life0001"));
     assert_eq!(values["zone"], json!("pek3a"));
-    assert!(values["job_id"].as_str().is_some_and(|j| j.starts_with("j-")));
+    assert!(
+        values["job_id"]
+            .as_str()
+            .is_some_and(|j| j.starts_with("j-"))
+    );
 
     // A second plan is empty and quiet.
     let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
@@ -142,8 +146,10 @@ fn import_by_id_and_by_block_leaves_an_empty_plan() {
 
     // An import block: the apply imports and changes nothing.
     let ws3 = Workspace::new(Some(&sim));
-    ws3.write_config(&(one("cl-imp00002", true, "")
-        + "\nimport {\n  to = qingcloud_mysqlplus_ssl.db\n  id = \"cl-imp00002\"\n}\n"));
+    ws3.write_config(
+        &(one("cl-imp00002", true, "")
+            + "\nimport {\n  to = qingcloud_mysqlplus_ssl.db\n  id = \"cl-imp00002\"\n}\n"),
+    );
     let plan = ws3.tf_ok(&["plan", "-no-color"]);
     plan.assert_contains("1 to import, 0 to add, 0 to change, 0 to destroy");
     ws3.tf_ok(&["apply", "-auto-approve"]);
@@ -205,7 +211,10 @@ fn a_failed_job_is_an_error_naming_it_and_the_state_does_not_claim_the_setting()
         .unwrap_or_default();
     assert!(job.starts_with("j-"));
     out.assert_contains(&job);
-    assert!(ws.resource(ADDR).is_none(), "a failed create records nothing");
+    assert!(
+        ws.resource(ADDR).is_none(),
+        "a failed create records nothing"
+    );
     assert!(!sim.cluster_ssl("cl-fail0001"));
 
     // An update that fails keeps the old setting in state.
@@ -233,7 +242,11 @@ fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
     assert_eq!(sim.count(RUN), 1);
     // The next apply adopts the same job (still running, or just succeeded).
     ws.tf_ok(&["apply", "-auto-approve"]);
-    assert_eq!(sim.count(RUN), 1, "the job was adopted, not submitted again");
+    assert_eq!(
+        sim.count(RUN),
+        1,
+        "the job was adopted, not submitted again"
+    );
     assert_eq!(ws.resource_values(ADDR)["enabled"], json!(true));
     assert!(sim.cluster_ssl("cl-slow0001"));
 
@@ -326,7 +339,10 @@ fn twenty_resources_apply_in_parallel_with_batched_job_polling() {
         assert!(sim.cluster_ssl(&format!("cl-par{i:04}")));
     }
     let polls = sim.count("DescribeJobs");
-    assert!(polls < 20 * 3, "{polls} DescribeJobs calls for 20 jobs: not batched");
+    assert!(
+        polls < 20 * 3,
+        "{polls} DescribeJobs calls for 20 jobs: not batched"
+    );
 }
 
 #[test]
@@ -342,7 +358,11 @@ fn bad_inputs_fail_at_validate_or_plan_with_no_api_call() {
     ws.tf_err(&["plan", "-no-color"])
         .assert_contains("Invalid zone");
 
-    ws.write_config(&one("cl-abc", true, "  timeouts {\n    create = \"soon\"\n  }\n"));
+    ws.write_config(&one(
+        "cl-abc",
+        true,
+        "  timeouts {\n    create = \"soon\"\n  }\n",
+    ));
     ws.tf_err(&["plan", "-no-color"])
         .assert_contains("timeouts");
 
@@ -373,7 +393,11 @@ fn trace_logs_output_and_state_never_contain_the_secret_or_a_signature() {
         "the provider's own lines reach Terraform's log"
     );
     let state = ws.read_file("terraform.tfstate");
-    for (name, text) in [("log", &log_text), ("output", &out.combined()), ("state", &state)] {
+    for (name, text) in [
+        ("log", &log_text),
+        ("output", &out.combined()),
+        ("state", &state),
+    ] {
         assert!(!text.contains(SECRET_KEY), "secret key in {name}");
         assert!(!text.contains("signature="), "a signed query in {name}");
     }

@@ -20,7 +20,10 @@ fn terraform_reads_the_schema_over_mutual_tls() {
     assert_eq!(attrs["secret_key"]["sensitive"], json!(true));
     assert_eq!(attrs["zone"]["optional"], json!(true));
     let resource = &provider["resource_schemas"]["qingcloud_mysqlplus_ssl"]["block"];
-    assert_eq!(resource["attributes"]["cluster_id"]["required"], json!(true));
+    assert_eq!(
+        resource["attributes"]["cluster_id"]["required"],
+        json!(true)
+    );
     assert_eq!(resource["attributes"]["job_id"]["computed"], json!(true));
     assert_eq!(
         resource["attributes"]["enabled"]["description_kind"],

@@ -23,13 +23,6 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
-/// TEMPORARY stand-in for `crate::tfplugin::routes` until the tfplugin6.Provider service lands
-/// (src/main.rs calls this; switch it there when merging). It holds no service: the host adds
-/// grpc.health.v1.Health and plugin.GRPCController itself, so the real routes must not.
-pub fn placeholder_routes() -> Routes {
-    Routes::default()
-}
-
 /// Runs as a Terraform plugin: checks the environment Terraform set, prints the handshake and
 /// serves until Terraform calls GRPCController.Shutdown. Exit code 1 on any start-up error.
 pub fn main(make_routes: fn() -> Routes) -> ExitCode {

@@ -133,7 +133,11 @@ fn validate_endpoint(endpoint: &str) -> Diagnostics {
                 .into();
             }
         }
-        other => return bad(&format!("uses the scheme {other:?}; only https and http work")),
+        other => {
+            return bad(&format!(
+                "uses the scheme {other:?}; only https and http work"
+            ));
+        }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return bad("has no host");
@@ -161,7 +165,11 @@ mod tests {
 
     fn only_path(d: &Diagnostics) -> String {
         assert_eq!(d.0.len(), 1, "{d:?}");
-        d.0[0].path.as_ref().map(|p| p.to_string()).unwrap_or_default()
+        d.0[0]
+            .path
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default()
     }
 
     #[test]

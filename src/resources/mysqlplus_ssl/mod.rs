@@ -68,7 +68,10 @@ fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Opti
     let cluster = &target.cluster_id;
     match outcome {
         Outcome::Done { .. } => (
-            Diagnostic::error("Internal error", "a finished switch was treated as a failure"),
+            Diagnostic::error(
+                "Internal error",
+                "a finished switch was treated as a failure",
+            ),
             None,
         ),
         Outcome::Gone => (
@@ -116,7 +119,10 @@ fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Opti
             job_id: None,
             message,
         } => (
-            Diagnostic::error(format!("SSL change on cluster {cluster} did not finish"), message),
+            Diagnostic::error(
+                format!("SSL change on cluster {cluster} did not finish"),
+                message,
+            ),
             None,
         ),
         Outcome::Error { message } => (
@@ -317,7 +323,11 @@ impl MysqlPlusSsl {
             match &req.identity {
                 Some(identity) => (
                     identity.get("zone").as_str().map(str::to_string),
-                    identity.get("cluster_id").as_str().unwrap_or("").to_string(),
+                    identity
+                        .get("cluster_id")
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
                 ),
                 None => (None, String::new()),
             }
@@ -341,7 +351,10 @@ impl MysqlPlusSsl {
             ..Default::default()
         };
         if !cluster_id_is_valid(&cluster_id) {
-            return bad_id(cluster_id_error(&cluster_id, AttributePath::root("cluster_id")));
+            return bad_id(cluster_id_error(
+                &cluster_id,
+                AttributePath::root("cluster_id"),
+            ));
         }
         if let Some(z) = zone.as_deref()
             && !zone_is_valid(z)
@@ -410,7 +423,8 @@ impl fw::Resource for MysqlPlusSsl {
         let mut resp = plan::plan(req, self.data.default_zone());
         // Validation runs again here: Terraform skips ValidateResourceConfig for values that
         // were unknown then and are known now.
-        resp.diagnostics.extend(schema::validate(&resp.planned_state));
+        resp.diagnostics
+            .extend(schema::validate(&resp.planned_state));
         resp
     }
 

@@ -167,7 +167,11 @@ mod tests {
         assert_eq!(r.diagnostics.0.len(), 1);
         assert_eq!(r.diagnostics.0[0].severity, Severity::Warning);
         assert!(r.diagnostics.0[0].summary.contains("cl-abc"));
-        assert!(r.diagnostics.0[0].detail.contains("turns SSL transport encryption on"));
+        assert!(
+            r.diagnostics.0[0]
+                .detail
+                .contains("turns SSL transport encryption on")
+        );
     }
 
     #[test]

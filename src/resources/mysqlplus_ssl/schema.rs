@@ -245,7 +245,9 @@ mod tests {
     fn cluster_ids_follow_the_pattern() {
         assert!(cluster_id_is_valid("cl-ouhutv70"));
         assert!(cluster_id_is_valid("cl-a1"));
-        for bad in ["cl-", "CL-abc", "cl-ABC", "abc", "cl-ab_c", "cl-ab c", " cl-abc"] {
+        for bad in [
+            "cl-", "CL-abc", "cl-ABC", "abc", "cl-ab_c", "cl-ab c", " cl-abc",
+        ] {
             assert!(!cluster_id_is_valid(bad), "{bad}");
         }
     }
