@@ -22,6 +22,13 @@ fn one(cluster: &str, enabled: bool, extra: &str) -> String {
     ))
 }
 
+/// Plans and panics, showing the plan, unless it is empty.
+#[track_caller]
+fn assert_plan_empty(ws: &Workspace) {
+    let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.code(), Some(0), "expected an empty plan\n{out}");
+}
+
 /// Plans and returns Terraform's exit code: 0 no changes, 2 changes.
 fn plan_code(ws: &Workspace) -> i32 {
     let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
@@ -85,7 +92,7 @@ fn create_update_noop_and_destroy_each_make_exactly_the_calls_needed() {
     ws.tf_ok(&["apply", "-auto-approve"]);
     assert!(!sim.cluster_ssl("cl-life0001"));
     assert_eq!(sim.count(RUN), 2);
-    assert_eq!(plan_code(&ws), 0);
+    assert_plan_empty(&ws);
 
     ws.write_config(&one("cl-life0001", true, ""));
     ws.tf_ok(&["apply", "-auto-approve"]);
@@ -136,13 +143,13 @@ fn import_by_id_and_by_block_leaves_an_empty_plan() {
     ws.write_config(&one("cl-imp00001", true, ""));
     ws.tf_ok(&["import", ADDR, "cl-imp00001"]);
     assert_eq!(ws.resource_values(ADDR)["enabled"], json!(true));
-    assert_eq!(plan_code(&ws), 0);
+    assert_plan_empty(&ws);
 
     // zone/cluster form, in a fresh workspace.
     let ws2 = Workspace::new(Some(&sim));
     ws2.write_config(&one("cl-imp00001", true, ""));
     ws2.tf_ok(&["import", ADDR, "pek3a/cl-imp00001"]);
-    assert_eq!(plan_code(&ws2), 0);
+    assert_plan_empty(&ws2);
 
     // An import block: the apply imports and changes nothing.
     let ws3 = Workspace::new(Some(&sim));
@@ -153,7 +160,7 @@ fn import_by_id_and_by_block_leaves_an_empty_plan() {
     let plan = ws3.tf_ok(&["plan", "-no-color"]);
     plan.assert_contains("1 to import, 0 to add, 0 to change, 0 to destroy");
     ws3.tf_ok(&["apply", "-auto-approve"]);
-    assert_eq!(plan_code(&ws3), 0);
+    assert_plan_empty(&ws3);
     assert_eq!(sim.count(RUN), 0, "import never switches SSL");
 
     // A bad import ID is refused with what to type instead.
@@ -240,8 +247,18 @@ fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
     out.assert_contains("did not finish");
     assert!(ws.resource(ADDR).is_none(), "not tainted: nothing recorded");
     assert_eq!(sim.count(RUN), 1);
-    // The next apply adopts the same job (still running, or just succeeded).
-    ws.tf_ok(&["apply", "-auto-approve"]);
+    // The next apply, with a longer timeout, adopts the same job while it still runs.
+    ws.write_config(&one(
+        "cl-slow0001",
+        true,
+        "  timeouts {\n    create = \"60s\"\n    update = \"2s\"\n  }\n",
+    ));
+    let adopted = ws.tf_ok(&["apply", "-auto-approve"]);
+    assert!(
+        sim.cluster("cl-slow0001")["transition_status"] == json!("")
+            && adopted.elapsed > Duration::from_secs(1),
+        "the second apply waited for the running job"
+    );
     assert_eq!(
         sim.count(RUN),
         1,
@@ -255,7 +272,7 @@ fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
     ws.write_config(&one(
         "cl-slow0001",
         false,
-        "  timeouts {\n    create = \"2s\"\n    update = \"2s\"\n  }\n",
+        "  timeouts {\n    create = \"60s\"\n    update = \"2s\"\n  }\n",
     ));
     ws.tf_err(&["apply", "-auto-approve"]);
     assert_eq!(ws.resource_values(ADDR)["enabled"], json!(true));
@@ -263,7 +280,7 @@ fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
     wait_until("the update's job", Duration::from_secs(20), || {
         !sim.cluster_ssl("cl-slow0001")
     });
-    assert_eq!(plan_code(&ws), 0);
+    assert_plan_empty(&ws);
     assert_eq!(sim.count(RUN), 2);
 }
 
@@ -322,7 +339,7 @@ fn transient_faults_at_a_high_rate_do_not_fail_or_repeat_anything() {
         assert_eq!(jobs_of(&sim, &id).len(), 1, "{id}: exactly one job");
     }
     sim.clear_faults();
-    assert_eq!(plan_code(&ws), 0);
+    assert_plan_empty(&ws);
 }
 
 #[test]

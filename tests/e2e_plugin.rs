@@ -55,9 +55,9 @@ fn terraform_validates_the_examples() {
 fn provider_block_errors_name_the_attribute() {
     let ws = Workspace::new(None);
     ws.write_config(&hcl(
-        "provider \"qingcloud\" {\n  zone     = \"Pek 3\"\n  endpoint = \"ftp://x\"\n}\n",
+        "provider \"qingcloud\" {\n  zone     = \"Pek 3\"\n  endpoint = \"ftp://x\"\n}\n\nresource \"qingcloud_mysqlplus_ssl\" \"db\" {\n  cluster_id = \"cl-abc\"\n  enabled    = true\n}\n",
     ));
-    let out = ws.tf_err(&["validate", "-no-color"]);
+    let out = ws.tf_err(&["plan", "-no-color"]);
     out.assert_contains("Invalid zone");
     out.assert_contains("Invalid endpoint");
     out.assert_contains("zone");

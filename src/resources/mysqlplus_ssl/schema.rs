@@ -157,7 +157,7 @@ pub fn validate(config: &Value) -> Diagnostics {
             && let Err(e) = parse_duration(text)
         {
             diags.push(
-                Diagnostic::error("Invalid timeout", e)
+                Diagnostic::error(format!("Invalid timeouts.{kind}"), e)
                     .at(AttributePath::root("timeouts").attr(kind)),
             );
         }
