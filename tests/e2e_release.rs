@@ -1,0 +1,274 @@
+//! scripts/release packages the provider for the Terraform Registry. These tests run it on the
+//! debug binary cargo built for the tests (`--binary`, which skips the release build), check the
+//! zip, the manifest and SHA256SUMS, then install the zip's content from a `filesystem_mirror`
+//! with the real `terraform init` (offline) and read the schema through it.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use support::{Workspace, hcl_string, terraform_path};
+
+const NAME: &str = "terraform-provider-qingcloud";
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const PROVIDER_ADDR: &str = "registry.terraform.io/qingcloud/qingcloud";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn show(output: &Output) -> String {
+    format!(
+        "exit status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `bash scripts/release ARGS --binary <debug build>`.
+fn release(args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(repo().join("scripts/release"))
+        .args(args)
+        .arg("--binary")
+        .arg(env!("CARGO_BIN_EXE_terraform-provider-qingcloud"))
+        .env_remove("RELEASE_OUT_DIR")
+        .env_remove("RELEASE_BINARY")
+        // A debug binary is over 100 MB: level 9 would take seconds for nothing.
+        .env("RELEASE_ZIP_LEVEL", "1")
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/release: {e}"))
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The zip's entries as (name, unix mode), read with python3's zipfile.
+fn zip_entries(zip: &Path) -> Vec<(String, u32)> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             print(json.dumps([[i.filename, i.external_attr >> 16] for i in z.infolist()]))",
+        ])
+        .arg(zip)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 to read the zip: {e}"));
+    assert!(
+        output.status.success(),
+        "reading the zip failed\n{}",
+        show(&output)
+    );
+    let list: Vec<(String, u32)> = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("unexpected zip listing ({e})\n{}", show(&output)));
+    list
+}
+
+/// Extracts the zip into `dir` with python3's zipfile, keeping the executable bit.
+fn unzip(zip: &Path, dir: &Path) {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import os, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             for i in z.infolist():\n\
+             \x20   path = z.extract(i, sys.argv[2])\n\
+             \x20   os.chmod(path, (i.external_attr >> 16) & 0o777)",
+        ])
+        .arg(zip)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 to extract the zip: {e}"));
+    assert!(
+        output.status.success(),
+        "extracting the zip failed\n{}",
+        show(&output)
+    );
+}
+
+#[test]
+fn release_zip_installs_from_a_filesystem_mirror_and_serves_the_schema() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
+    let dist = tmp.path().join("dist");
+
+    // No VERSION argument: the version comes from Cargo.toml.
+    let output = release(&["--out-dir", &dist.to_string_lossy()]);
+    assert!(
+        output.status.success(),
+        "scripts/release failed\n{}",
+        show(&output)
+    );
+    let last_line = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        Path::new(&last_line),
+        dist.canonicalize().unwrap_or(dist.clone()),
+        "the last stdout line should be the output directory\n{}",
+        show(&output)
+    );
+
+    let zip_name = format!("{NAME}_{VERSION}_linux_amd64.zip");
+    let manifest_name = format!("{NAME}_{VERSION}_manifest.json");
+    let sums_name = format!("{NAME}_{VERSION}_SHA256SUMS");
+    let mut files: Vec<String> = fs::read_dir(&dist)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()))
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()));
+    files.sort();
+    let mut expected = vec![zip_name.clone(), manifest_name.clone(), sums_name.clone()];
+    expected.sort();
+    assert_eq!(files, expected, "unexpected files in the output directory");
+
+    // The manifest: protocol 6 only, the same at the repository root and in dist/.
+    let want = json!({"version": 1, "metadata": {"protocol_versions": ["6.0"]}});
+    for path in [
+        dist.join(&manifest_name),
+        repo().join("terraform-registry-manifest.json"),
+    ] {
+        let manifest: Value = serde_json::from_slice(&read(&path))
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        assert_eq!(manifest, want, "{}", path.display());
+    }
+
+    // SHA256SUMS: one line per file, `HASH  NAME`, covering exactly the zip and the manifest.
+    let sums = String::from_utf8_lossy(&read(&dist.join(&sums_name))).into_owned();
+    let mut covered = Vec::new();
+    for line in sums.lines() {
+        let (hash, file) = line
+            .split_once("  ")
+            .unwrap_or_else(|| panic!("bad SHA256SUMS line {line:?}\n{sums}"));
+        assert_eq!(
+            hash,
+            sha256_hex(&read(&dist.join(file))),
+            "checksum of {file} is wrong\n{sums}"
+        );
+        covered.push(file.to_string());
+    }
+    covered.sort();
+    let mut want_covered = vec![zip_name.clone(), manifest_name.clone()];
+    want_covered.sort();
+    assert_eq!(
+        covered, want_covered,
+        "SHA256SUMS covers the wrong files\n{sums}"
+    );
+
+    // The zip: exactly the binary, named with a v, executable, byte for byte the one we built.
+    let zip = dist.join(&zip_name);
+    let inner = format!("{NAME}_v{VERSION}");
+    let entries = zip_entries(&zip);
+    assert_eq!(
+        entries.len(),
+        1,
+        "the zip should hold one file: {entries:?}"
+    );
+    assert_eq!(entries[0].0, inner);
+    assert_eq!(entries[0].1 & 0o111, 0o111, "not executable: {entries:?}");
+
+    // Unpacked filesystem_mirror layout: HOST/NS/TYPE/VERSION/OS_ARCH/terraform-provider-..._vVERSION
+    let mirror = tmp.path().join("mirror");
+    let target = mirror.join(PROVIDER_ADDR).join(VERSION).join("linux_amd64");
+    fs::create_dir_all(&target).unwrap_or_else(|e| panic!("cannot create mirror: {e}"));
+    unzip(&zip, &target);
+    assert_eq!(
+        read(&target.join(&inner)),
+        read(Path::new(env!(
+            "CARGO_BIN_EXE_terraform-provider-qingcloud"
+        ))),
+        "the zipped binary differs from the one packaged"
+    );
+
+    let cli_config = tmp.path().join("mirror.tfrc");
+    fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = {}\n    include = [\"{PROVIDER_ADDR}\"]\n  }}\n  direct {{\n    exclude = [\"{PROVIDER_ADDR}\"]\n  }}\n}}\n",
+            hcl_string(&mirror.to_string_lossy())
+        ),
+    )
+    .unwrap_or_else(|e| panic!("cannot write the CLI config: {e}"));
+
+    let mut ws = Workspace::with_terraform(terraform_path(), None);
+    ws.env("TF_CLI_CONFIG_FILE", &cli_config.to_string_lossy());
+    ws.write_config(&format!(
+        "terraform {{\n  required_providers {{\n    qingcloud = {{\n      source  = \"qingcloud/qingcloud\"\n      version = \"{VERSION}\"\n    }}\n  }}\n}}\n"
+    ));
+    let init = ws.tf_ok(&["init", "-input=false", "-no-color"]);
+    init.assert_contains(&format!("Installed qingcloud/qingcloud v{VERSION}"))
+        .assert_not_contains("dev_overrides")
+        .assert_not_contains("development overrides");
+    let lock = ws.read_file(".terraform.lock.hcl");
+    assert!(
+        lock.contains(&format!("provider \"{PROVIDER_ADDR}\""))
+            && lock.lines().any(|l| {
+                let l = l.trim();
+                l.starts_with("version ") && l.ends_with(&format!("= \"{VERSION}\""))
+            }),
+        "init should lock the mirrored provider:\n{lock}"
+    );
+
+    let schema = ws.tf_ok(&["providers", "schema", "-json"]).json();
+    let provider = &schema["provider_schemas"][PROVIDER_ADDR];
+    assert!(
+        provider["resource_schemas"]["qingcloud_mysqlplus_ssl"].is_object(),
+        "qingcloud_mysqlplus_ssl is not in the schema:\n{schema}"
+    );
+    assert!(
+        provider["provider"]["block"]["attributes"]["access_key"].is_object(),
+        "the provider block has no access_key:\n{schema}"
+    );
+}
+
+#[test]
+fn release_refuses_a_bad_version_or_binary() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
+    let out = tmp.path().to_string_lossy().into_owned();
+    for bad in ["v0.1.0", "0.1", "latest"] {
+        let output = release(&[bad, "--out-dir", &out]);
+        assert!(
+            !output.status.success(),
+            "accepted version {bad:?}\n{}",
+            show(&output)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("not a version"),
+            "{}",
+            show(&output)
+        );
+    }
+    let missing = Command::new("bash")
+        .arg(repo().join("scripts/release"))
+        .args(["0.1.0", "--out-dir", &out, "--binary"])
+        .arg(tmp.path().join("no-such-binary"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/release: {e}"));
+    assert!(!missing.status.success(), "{}", show(&missing));
+    assert!(
+        fs::read_dir(tmp.path())
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false),
+        "nothing should be written on failure"
+    );
+}
