@@ -29,15 +29,6 @@ fn assert_plan_empty(ws: &Workspace) {
     assert_eq!(out.code(), Some(0), "expected an empty plan\n{out}");
 }
 
-/// Plans and returns Terraform's exit code: 0 no changes, 2 changes.
-fn plan_code(ws: &Workspace) -> i32 {
-    let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
-    match out.code() {
-        Some(c @ (0 | 2)) => c,
-        _ => panic!("plan failed\n{out}"),
-    }
-}
-
 fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {

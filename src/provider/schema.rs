@@ -41,8 +41,9 @@ pub fn schema() -> Schema {
                     Type::String,
                     Presence::Optional,
                     "API endpoint URL. Defaults to `https://api.qingcloud.com:443/iaas/`. Set it \
-                     for private clouds, or to a local `qingcloud-sim` (plain `http` is allowed \
-                     only when set here). Falls back to `QINGCLOUD_ENDPOINT`.",
+                     for private clouds, or to a local `qingcloud-sim` (`http://127.0.0.1:PORT/iaas/`; \
+                     plain `http` elsewhere than loopback gets a warning). Falls back to \
+                     `QINGCLOUD_ENDPOINT`.",
                 ),
             ],
             ..Block::default()
