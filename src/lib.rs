@@ -4,6 +4,7 @@
 //! `plugin` (go-plugin host) -> `tfplugin` (protocol 6 adapter) -> `framework` (domain types)
 //! <- `provider` / `resources` -> `qingcloud` (API client). `sim` is the API simulator.
 
+pub mod calendar;
 pub mod framework;
 pub mod plugin;
 pub mod provider;

@@ -4,6 +4,7 @@
 //! `@message`, `@timestamp` becomes a log entry at that level, shown under TF_LOG /
 //! TF_LOG_PROVIDER; other keys become fields. stdout is never used: it carries the handshake.
 
+use crate::calendar::civil_from_days;
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -61,20 +62,6 @@ pub fn format_timestamp(since_epoch: std::time::Duration) -> String {
         rem % 60,
         since_epoch.subsec_micros()
     )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Collects an event's fields into JSON values; `message` becomes `@message`.

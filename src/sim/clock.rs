@@ -4,6 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::calendar::{civil_from_days, days_from_civil};
+
 /// Milliseconds since the Unix epoch. Job progress is computed from these, so a restarted
 /// simulator continues jobs exactly where the real clock says they are.
 pub fn now_ms() -> i64 {
@@ -11,30 +13,6 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    // Shift the year to start in March so the leap day is the year's last day.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Formats epoch milliseconds as `2026-11-29T03:00:00Z` (fractions dropped, as QingCloud does).
@@ -71,6 +49,7 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || d < 1 || h > 23 || mi > 59 || s > 59 {
         return None;
     }
+    let (mo, d) = (u32::try_from(mo).ok()?, u32::try_from(d).ok()?);
     let days = days_from_civil(y, mo, d);
     // Round-tripping rejects dates such as Feb 30 without a month-length table.
     if civil_from_days(days) != (y, mo, d) {
