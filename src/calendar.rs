@@ -17,6 +17,19 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Seconds since 1970-01-01 UTC -> `YYYY-MM-DDThh:mm:ss`, without a zone suffix: QingCloud's
+/// `time_stamp` appends `Z`, hclog's `@timestamp` appends microseconds and `Z`.
+pub fn utc_date_time(epoch_secs: i64) -> String {
+    let (days, rem) = (epoch_secs.div_euclid(86_400), epoch_secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// (year, month 1-12, day) -> days since 1970-01-01. Out-of-range days roll over, so callers
 /// that parse check the round trip.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -39,6 +52,11 @@ mod tests {
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(days_from_civil(2026, 11, 29), 20_786);
+        assert_eq!(
+            utc_date_time(20_786 * 86_400 + 3 * 3600 + 4 * 60 + 5),
+            "2026-11-29T03:04:05"
+        );
+        assert_eq!(utc_date_time(-1), "1969-12-31T23:59:59");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `@message`, `@timestamp` becomes a log entry at that level, shown under TF_LOG /
 //! TF_LOG_PROVIDER; other keys become fields. stdout is never used: it carries the handshake.
 
-use crate::calendar::civil_from_days;
+use crate::calendar::utc_date_time;
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -52,14 +52,9 @@ fn level_name(level: &Level) -> &'static str {
 /// `2026-11-29T03:00:00.000000Z`: hclog's JSON time format, in UTC (no date crate needed).
 pub fn format_timestamp(since_epoch: std::time::Duration) -> String {
     let secs = since_epoch.as_secs();
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
+        "{}.{:06}Z",
+        utc_date_time(i64::try_from(secs).unwrap_or(i64::MAX)),
         since_epoch.subsec_micros()
     )
 }

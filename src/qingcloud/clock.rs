@@ -5,7 +5,7 @@
 //! runs a 30-minute wait in milliseconds. The wall clock is separate because a paused tokio clock
 //! does not move `SystemTime`, and tests of expired timestamps need to choose it.
 
-use crate::calendar::civil_from_days;
+use crate::calendar::utc_date_time;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -43,14 +43,9 @@ pub fn format_timestamp(time: SystemTime) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+        "{}Z",
+        utc_date_time(i64::try_from(secs).unwrap_or(i64::MAX))
     )
 }
 

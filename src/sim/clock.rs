@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::calendar::{civil_from_days, days_from_civil};
+use crate::calendar::{civil_from_days, days_from_civil, utc_date_time};
 
 /// Milliseconds since the Unix epoch. Job progress is computed from these, so a restarted
 /// simulator continues jobs exactly where the real clock says they are.
@@ -17,15 +17,7 @@ pub fn now_ms() -> i64 {
 
 /// Formats epoch milliseconds as `2026-11-29T03:00:00Z` (fractions dropped, as QingCloud does).
 pub fn format_iso(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{}Z", utc_date_time(ms.div_euclid(1000)))
 }
 
 /// Parses exactly `YYYY-MM-DDThh:mm:ssZ` into epoch seconds; anything else is `None`.
