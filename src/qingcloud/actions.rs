@@ -6,7 +6,7 @@ use super::client::Client;
 use super::error::Error;
 use super::model::{Cluster, Job, parse_list, value_to_string};
 
-/// DescribeJobs takes at most this many ids per call.
+/// DescribeJobs and DescribeClusters take at most this many ids per call.
 pub const MAX_IDS_PER_CALL: usize = 100;
 
 fn p(k: impl Into<String>, v: impl Into<String>) -> (String, String) {
@@ -59,10 +59,16 @@ impl Client {
         zone: &str,
         cluster_ids: &[impl AsRef<str>],
     ) -> Result<Vec<Cluster>, Error> {
-        let mut params = indexed("clusters", cluster_ids);
-        params.push(p("verbose", "1"));
-        let response = self.call("DescribeClusters", zone, params, true).await?;
-        Ok(parse_list(&response, "cluster_set"))
+        let mut clusters = Vec::new();
+        for chunk in cluster_ids.chunks(MAX_IDS_PER_CALL) {
+            let mut params = indexed("clusters", chunk);
+            params.push(p("verbose", "1"));
+            // The default page is smaller than a batch: ask for room for every id.
+            params.push(p("limit", chunk.len().to_string()));
+            let response = self.call("DescribeClusters", zone, params, true).await?;
+            clusters.extend(parse_list::<Cluster>(&response, "cluster_set"));
+        }
+        Ok(clusters)
     }
 
     /// The cluster's newest `limit` jobs, newest first.

@@ -1,4 +1,5 @@
-//! One signed GET per attempt, retried by `RetryPolicy`, paced by the shared rate limiter.
+//! One signed GET per attempt, retried by `RetryPolicy`, paced by the shared rate limiter
+//! (which slows down when the server answers 2500).
 //!
 //! The HTTP layer sits behind `Transport` so tests can count and script requests without a
 //! network (the default is one pooled reqwest client per `Client`).
@@ -12,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::clock::{Clock, SystemClock, format_timestamp};
+use super::cluster_batch::ClusterBatches;
 use super::credentials::{ClientConfig, ConfigError};
 use super::error::{Error, TransportKind, describe_reqwest_error};
 use super::jobs::ZonePoller;
@@ -114,6 +116,7 @@ pub(crate) struct Inner {
     limiter: RateLimiter,
     /// One job poller per zone, created on demand and removed when it has nothing to poll.
     pub(crate) pollers: Mutex<HashMap<String, Arc<ZonePoller>>>,
+    pub(crate) cluster_batches: ClusterBatches,
 }
 
 /// The QingCloud API client. Cheap to clone; clones share connections, the rate limiter and the
@@ -152,6 +155,7 @@ impl Client {
                 clock,
                 limiter,
                 pollers: Mutex::new(HashMap::new()),
+                cluster_batches: ClusterBatches::default(),
             }),
         }
     }
@@ -193,6 +197,10 @@ impl Client {
                 .instant()
                 .saturating_duration_since(sent_at)
                 .as_millis() as u64;
+            match &result {
+                Err(e) if e.ret_code() == Some(2500) => self.inner.limiter.throttled(),
+                _ => self.inner.limiter.answered(),
+            }
             let err = match result {
                 Ok(v) => {
                     tracing::debug!(action, zone, attempt, elapsed_ms, "qingcloud response ok");

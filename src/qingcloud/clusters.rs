@@ -11,16 +11,6 @@ use super::model::Cluster;
 use super::retry::{RetryClass, classify};
 
 impl Client {
-    /// The cluster, or None when it is absent.
-    pub async fn describe_cluster(
-        &self,
-        zone: &str,
-        cluster_id: &str,
-    ) -> Result<Option<Cluster>, super::error::Error> {
-        let list = self.describe_clusters(zone, &[cluster_id]).await?;
-        Ok(list.into_iter().find(|c| c.cluster_id == cluster_id))
-    }
-
     /// Polls until `transition_status` is empty. Fails at once when the cluster is absent,
     /// `deleted` or `ceased`; transient polling errors are waited through until the deadline.
     pub async fn wait_cluster_idle(

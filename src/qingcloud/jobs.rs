@@ -19,26 +19,33 @@ use super::error::Error;
 use super::model::{Job, JobStatus};
 use super::retry::{RetryClass, classify};
 
-/// How often to look again.
+/// How often to look again. The defaults look at once (a job that ends quickly is seen
+/// quickly), then about every tenth of the time waited so far: a job is seen at most ~15% after
+/// it ends, and a three-minute restart costs about 35 looks, shared by every wait in the zone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitPolicy {
     /// The first look comes this long after the wait starts.
+    pub first_look: Duration,
+    /// The delay after the first look.
     pub initial_delay: Duration,
     /// Each delay is the previous one times this.
     pub multiplier: f64,
     pub max_delay: Duration,
-    /// Rounds in which DescribeJobs does not list the job before it counts as not found (a job
-    /// may take a moment to appear after its action returned).
+    /// A job DescribeJobs does not list counts as not found only after this many rounds and
+    /// this much time: a new job may take a moment to be listed.
     pub missing_rounds: u32,
+    pub missing_grace: Duration,
 }
 
 impl Default for WaitPolicy {
     fn default() -> Self {
         WaitPolicy {
-            initial_delay: Duration::from_secs(1),
-            multiplier: 1.5,
+            first_look: Duration::ZERO,
+            initial_delay: Duration::from_millis(200),
+            multiplier: 1.15,
             max_delay: Duration::from_secs(10),
             missing_rounds: 5,
+            missing_grace: Duration::from_secs(10),
         }
     }
 }
@@ -50,7 +57,11 @@ impl WaitPolicy {
         } else {
             1.0
         };
-        current.mul_f64(factor).min(self.max_delay)
+        // Never a busy loop, even with a zero delay configured.
+        current
+            .mul_f64(factor)
+            .max(Duration::from_millis(50))
+            .min(self.max_delay)
     }
 }
 
@@ -155,9 +166,11 @@ enum Observation {
 struct Entry {
     tx: watch::Sender<Observation>,
     waiters: usize,
+    /// The delay after the next look.
     interval: Duration,
     next_due: Instant,
     misses: u32,
+    first_missed: Option<Instant>,
 }
 
 /// The registered jobs of one zone and the wake-up bell for its polling task.
@@ -217,8 +230,9 @@ impl Client {
                 tx: watch::Sender::new(Observation::Nothing),
                 waiters: 0,
                 interval: policy.initial_delay,
-                next_due: now + policy.initial_delay,
+                next_due: now + policy.first_look,
                 misses: 0,
+                first_missed: None,
             });
             entry.waiters += 1;
             entry.tx.subscribe()
@@ -283,11 +297,15 @@ impl Client {
                     Ok(_) => match found.remove(id) {
                         Some(job) => {
                             entry.misses = 0;
+                            entry.first_missed = None;
                             entry.tx.send_replace(Observation::Seen(job));
                         }
                         None => {
                             entry.misses += 1;
-                            if entry.misses >= policy.missing_rounds {
+                            let since = *entry.first_missed.get_or_insert(now);
+                            if entry.misses >= policy.missing_rounds
+                                && now.saturating_duration_since(since) >= policy.missing_grace
+                            {
                                 entry.tx.send_replace(Observation::NotFound);
                             }
                         }
@@ -299,8 +317,8 @@ impl Client {
                     }
                     Err(_) => {}
                 }
-                entry.interval = policy.next_delay(entry.interval);
                 entry.next_due = now + entry.interval;
+                entry.interval = policy.next_delay(entry.interval);
             }
         }
     }
@@ -435,11 +453,9 @@ mod tests {
         let job = wait(&client, "j-1", 600).await.unwrap();
         assert_eq!(job.status, JobStatus::Successful);
         assert_eq!(api.count("DescribeJobs"), 4);
-        // 1 s, then 1.5, 2.25, 3.375.
-        assert_eq!(
-            start.elapsed(),
-            Duration::from_millis(1000 + 1500 + 2250 + 3375)
-        );
+        // At once, then 0.2 s, 0.23 s, 0.2645 s.
+        let took = start.elapsed().as_secs_f64();
+        assert!((took - 0.6945).abs() < 0.001, "{took}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -487,9 +503,10 @@ mod tests {
             }
         );
         assert!(started.elapsed() < Duration::from_secs(5));
-        // Delays are capped at 10 s: roughly 180 rounds, not 1800 and not a handful.
+        // Delays grow to 10 s within ~65 s (28 looks), then ~173 looks at 10 s: about 200
+        // rounds, not thousands and not a handful.
         let calls = api.count("DescribeJobs");
-        assert!((170..=185).contains(&calls), "{calls}");
+        assert!((195..=210).contains(&calls), "{calls}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -572,6 +589,7 @@ mod tests {
     async fn missing_job_and_fatal_poll_errors() {
         let api = jobs_api(|_, _| None);
         let client = fake_client(&api);
+        let start = Instant::now();
         let err = wait(&client, "j-404", 600).await.unwrap_err();
         assert_eq!(
             err,
@@ -580,7 +598,13 @@ mod tests {
                 zone: "pek3a".into()
             }
         );
-        assert_eq!(api.count("DescribeJobs"), 5);
+        // Not before the 10 s grace (a new job may be listed late), and soon after it.
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_secs(10) && took < Duration::from_secs(12),
+            "{took:?}"
+        );
+        assert!(api.count("DescribeJobs") >= 5);
 
         let api = FakeApi::new(|_, _| api_error(1200));
         let client = fake_client(&api);

@@ -2,12 +2,14 @@
 //!
 //! `credentials::resolve` builds a `ClientConfig` from arguments, environment and the SDK config
 //! file; `Client` signs (`signer`), sends, retries (`retry`) and paces (`rate_limit`) calls;
-//! `actions` types the few actions used; `jobs` and `clusters` wait; `ssl` is the
+//! `actions` types the few actions used; `cluster_batch` shares cluster lookups;
+//! `jobs` and `clusters` wait; `ssl` is the
 //! configuring_SSL service's domain logic.
 
 mod actions;
 pub mod client;
 pub mod clock;
+mod cluster_batch;
 mod clusters;
 pub mod credentials;
 pub mod error;

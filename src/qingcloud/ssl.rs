@@ -71,6 +71,9 @@ pub struct SslState {
     pub last_successful: Option<Job>,
     /// A pending or working configuring_SSL job newer than `last_successful`.
     pub in_flight: Option<Job>,
+    /// The ids of every job the reading saw (the newest first page at least): what
+    /// `submit_ssl_knowing` must not take for the job of its own submission.
+    pub seen_job_ids: HashSet<String>,
 }
 
 impl SslState {
@@ -99,6 +102,9 @@ impl Client {
                 .describe_cluster_jobs_page(zone, cluster_id, page * PAGE, PAGE)
                 .await?;
             let full_page = jobs.len() as u32 >= PAGE;
+            state
+                .seen_job_ids
+                .extend(jobs.iter().map(|j| j.job_id.clone()));
             for job in jobs {
                 let Some(setting) = ssl_job_setting(&job) else {
                     continue;
@@ -135,6 +141,19 @@ impl Client {
             .into_iter()
             .map(|j| j.job_id)
             .collect();
+        self.submit_ssl_knowing(zone, cluster_id, enabled, &before)
+            .await
+    }
+
+    /// `submit_ssl` for a caller that has just listed the cluster's newest jobs (`read_ssl` does):
+    /// `before` holds their ids, which saves a call per submission.
+    pub async fn submit_ssl_knowing(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        enabled: bool,
+        before: &HashSet<String>,
+    ) -> Result<String, Error> {
         let params = json!({ "configssl": configssl_value(enabled) });
         let mut submissions = 0;
         loop {
@@ -260,6 +279,7 @@ mod tests {
         let client = fake_client(&api);
         let s = client.read_ssl("pek3a", "cl-1").await.unwrap();
         assert!(!s.enabled);
+        assert_eq!(s.seen_job_ids.len(), 52);
         assert_eq!(s.last_successful.as_ref().unwrap().job_id, "j-off");
         assert_eq!(s.in_flight.as_ref().unwrap().job_id, "j-new");
         assert!(!s.is_gone());
@@ -325,6 +345,32 @@ mod tests {
         let id = client.submit_ssl("pek3a", "cl-1", true).await.unwrap();
         assert_eq!(id, "j-1");
         assert_eq!(api.count("RunClusterCustomService"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submitting_after_a_reading_lists_nothing_more_unless_in_doubt() {
+        let (api, _) = submit_api(vec![(ok(json!({"job_id": "j-1"})), true)]);
+        let client = fake_client(&api);
+        let before = HashSet::from(["j-old".to_string()]);
+        let id = client
+            .submit_ssl_knowing("pek3a", "cl-1", false, &before)
+            .await
+            .unwrap();
+        assert_eq!(id, "j-1");
+        assert_eq!(api.count("DescribeClusterJobs"), 0);
+
+        // In doubt, the jobs the reading saw are still not taken for ours.
+        let (api, _) = submit_api(vec![
+            (Reply::Fail(TransportKind::Timeout), false),
+            (ok(json!({"job_id": "j-9"})), true),
+        ]);
+        let client = fake_client(&api);
+        let id = client
+            .submit_ssl_knowing("pek3a", "cl-1", true, &before)
+            .await
+            .unwrap();
+        assert_eq!(id, "j-9");
+        assert_eq!(api.count("RunClusterCustomService"), 2);
     }
 
     #[tokio::test(start_paused = true)]

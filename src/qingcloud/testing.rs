@@ -118,10 +118,7 @@ pub(crate) fn test_config(endpoint: Endpoint) -> ClientConfig {
     config.retry.max_delay = Duration::from_millis(40);
     config.retry.rate_limit_base_delay = Duration::from_millis(20);
     config.retry.rate_limit_max_delay = Duration::from_millis(40);
-    config.rate_limit = RateLimit {
-        per_second: 0.0,
-        burst: 1,
-    };
+    config.rate_limit = RateLimit::off();
     config
 }
 

@@ -87,20 +87,27 @@ pub async fn switch(
                 .map(|j: &Job| j.job_id.clone());
             return Outcome::Done { job_id };
         }
-        match client
-            .wait_cluster_idle(zone, cluster_id, remaining(), cancel)
-            .await
-        {
-            Ok(_) => {}
-            Err(WaitError::ClusterGone { .. }) => return Outcome::Gone,
-            Err(e) => {
-                return Outcome::Unfinished {
-                    job_id: None,
-                    message: format!("Cluster {cluster_id} did not become idle: {e}"),
-                };
+        // The reading just showed the cluster; look again only if it was busy.
+        let idle = state.cluster.as_ref().is_some_and(|c| c.is_idle());
+        if !idle {
+            match client
+                .wait_cluster_idle(zone, cluster_id, remaining(), cancel)
+                .await
+            {
+                Ok(_) => {}
+                Err(WaitError::ClusterGone { .. }) => return Outcome::Gone,
+                Err(e) => {
+                    return Outcome::Unfinished {
+                        job_id: None,
+                        message: format!("Cluster {cluster_id} did not become idle: {e}"),
+                    };
+                }
             }
         }
-        match client.submit_ssl(zone, cluster_id, want).await {
+        match client
+            .submit_ssl_knowing(zone, cluster_id, want, &state.seen_job_ids)
+            .await
+        {
             Ok(job_id) => {
                 tracing::info!(%job_id, cluster_id, want, "configuring_SSL submitted");
                 return wait(client, zone, &job_id, remaining(), cancel).await;
