@@ -273,8 +273,8 @@ impl Client {
                     _ = poller.wake.notified() => continue,
                 }
             }
-            // Ask about every registered job, due or not: it costs nothing extra and keeps
-            // the schedules of concurrent waits aligned to one call per round.
+            // Ask about every registered job, due or not: it costs nothing extra.
+            let round_start = clock.instant();
             let ids: Vec<String> = lock(&poller.jobs).keys().cloned().collect();
             if ids.is_empty() {
                 continue;
@@ -317,8 +317,14 @@ impl Client {
                     }
                     Err(_) => {}
                 }
-                entry.next_due = now + entry.interval;
-                entry.interval = policy.next_delay(entry.interval);
+                // A job that was nearly due joins this round's schedule, which keeps concurrent
+                // waits aligned to one call per round; one far from due keeps its own, so that
+                // rounds it merely rode along do not stretch its delays.
+                let slack = entry.interval / 4;
+                if entry.next_due <= round_start + slack {
+                    entry.next_due = now + entry.interval;
+                    entry.interval = policy.next_delay(entry.interval);
+                }
             }
         }
     }
