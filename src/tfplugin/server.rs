@@ -526,7 +526,9 @@ fn capabilities() -> wire::ServerCapabilities {
     wire::ServerCapabilities {
         // Destroying this provider's resources has effects worth a plan-time warning.
         plan_destroy: true,
-        get_provider_schema_optional: false,
+        // GetMetadata is served, so Terraform may reuse one instance's schema for the next
+        // instances it starts in the same command instead of asking each again.
+        get_provider_schema_optional: true,
         move_resource_state: false,
         generate_resource_config: false,
     }

@@ -137,7 +137,8 @@ async fn schema_lists_provider_resources_and_plan_destroy() {
         .unwrap()
         .into_inner();
     assert!(r.diagnostics.is_empty());
-    assert!(r.server_capabilities.unwrap().plan_destroy);
+    let caps = r.server_capabilities.unwrap();
+    assert!(caps.plan_destroy && caps.get_provider_schema_optional);
     let p = r.provider.unwrap().block.unwrap();
     assert!(p.attributes[0].sensitive);
     let thing = &r.resource_schemas["fake_thing"];
