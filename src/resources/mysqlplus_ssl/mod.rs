@@ -23,7 +23,7 @@ use crate::provider::{ProviderData, zone_error, zone_is_valid};
 use crate::qingcloud::JobStatus;
 
 use schema::{Target, cluster_id_error, cluster_id_is_valid, identity, timeout};
-use switch::Outcome;
+use switch::{Outcome, Problem, Switched};
 
 pub use schema::TYPE_NAME;
 
@@ -62,19 +62,12 @@ fn with_identity(state: &Value) -> Option<Value> {
         .map(|t| identity(&t.cluster_id, &t.zone))
 }
 
-/// The error for an outcome that did not reach the wanted setting, and the id of a job that
+/// The error for a switch that did not reach the wanted setting, and the id of a job that
 /// may still be running.
-fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Option<String>) {
+fn failure(problem: Problem, target: &Target, create: bool) -> (Diagnostic, Option<String>) {
     let cluster = &target.cluster_id;
-    match outcome {
-        Outcome::Done { .. } => (
-            Diagnostic::error(
-                "Internal error",
-                "a finished switch was treated as a failure",
-            ),
-            None,
-        ),
-        Outcome::Gone => (
+    match problem {
+        Problem::Gone => (
             Diagnostic::error(
                 format!("Cluster {cluster} not found"),
                 format!(
@@ -86,7 +79,7 @@ fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Opti
             .at(AttributePath::root("cluster_id")),
             None,
         ),
-        Outcome::Failed { job_id, message } => (
+        Problem::Failed { job_id, message } => (
             Diagnostic::error(
                 format!("configuring_SSL job {job_id} failed on cluster {cluster}"),
                 format!(
@@ -96,7 +89,7 @@ fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Opti
             ),
             None,
         ),
-        Outcome::Unfinished {
+        Problem::Unfinished {
             job_id: Some(job_id),
             message,
         } => {
@@ -115,7 +108,7 @@ fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Opti
                 Some(job_id),
             )
         }
-        Outcome::Unfinished {
+        Problem::Unfinished {
             job_id: None,
             message,
         } => (
@@ -125,7 +118,7 @@ fn failure(outcome: Outcome, target: &Target, create: bool) -> (Diagnostic, Opti
             ),
             None,
         ),
-        Outcome::Error { message } => (
+        Problem::Error { message } => (
             Diagnostic::error(
                 format!("QingCloud API error for cluster {cluster}"),
                 message,
@@ -152,7 +145,7 @@ impl MysqlPlusSsl {
         )
         .await;
         match outcome {
-            Outcome::Done { job_id } => {
+            Ok(Switched { job_id }) => {
                 let mut state = planned;
                 state.set("zone", Value::string(&target.zone));
                 state.set("job_id", job_id.into());
@@ -161,7 +154,7 @@ impl MysqlPlusSsl {
             }
             // A create must not return state with an error: Terraform would taint it and
             // replace it, costing two more restarts. The next create adopts the job instead.
-            other => resp.diagnostics.push(failure(other, &target, true).0),
+            Err(problem) => resp.diagnostics.push(failure(problem, &target, true).0),
         }
         resp
     }
@@ -204,7 +197,7 @@ impl MysqlPlusSsl {
             &ctx.cancel,
         )
         .await;
-        if matches!(outcome, Outcome::Gone) {
+        if matches!(outcome, Err(Problem::Gone)) {
             tracing::info!(cluster_id = %target.cluster_id, "cluster is gone; nothing to switch off");
             return ApplyResponse::default();
         }
@@ -222,8 +215,8 @@ impl MysqlPlusSsl {
         want: bool,
     ) -> ApplyResponse {
         match (outcome, planned) {
-            (Outcome::Done { .. }, None) => ApplyResponse::default(),
-            (Outcome::Done { job_id }, Some(mut state)) => {
+            (Ok(_), None) => ApplyResponse::default(),
+            (Ok(Switched { job_id }), Some(mut state)) => {
                 state.set("zone", Value::string(&target.zone));
                 state.set("job_id", job_id.into());
                 ApplyResponse {
@@ -232,8 +225,8 @@ impl MysqlPlusSsl {
                     ..Default::default()
                 }
             }
-            (other, _) => {
-                let (diag, pending) = failure(other, target, false);
+            (Err(problem), _) => {
+                let (diag, pending) = failure(problem, target, false);
                 let pending = pending.map(|job_id| PendingJob {
                     job_id,
                     enabled: want,

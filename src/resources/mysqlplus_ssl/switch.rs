@@ -14,11 +14,16 @@ use crate::qingcloud::{Client, Job};
 
 use super::schema::Target;
 
-/// How a switch ended. Only `Done` means the cluster now has the wanted setting.
+/// A switch that reached the wanted setting. `job_id` is the job that put it there, when one
+/// was needed.
 #[derive(Debug)]
-pub enum Outcome {
-    /// The setting is in place; `job_id` is the job that put it there, when one was needed.
-    Done { job_id: Option<String> },
+pub struct Switched {
+    pub job_id: Option<String>,
+}
+
+/// Why a switch did not reach the wanted setting.
+#[derive(Debug)]
+pub enum Problem {
     /// The cluster is absent, `deleted` or `ceased`.
     Gone,
     /// The job ran and failed: the setting did not change.
@@ -32,6 +37,8 @@ pub enum Outcome {
     /// An API error before any job was submitted.
     Error { message: String },
 }
+
+pub type Outcome = Result<Switched, Problem>;
 
 pub async fn switch(
     client: &Client,
@@ -49,13 +56,13 @@ pub async fn switch(
         let state = match client.read_ssl(zone, cluster_id).await {
             Ok(s) => s,
             Err(e) => {
-                return Outcome::Error {
+                return Err(Problem::Error {
                     message: e.to_string(),
-                };
+                });
             }
         };
         if state.is_gone() {
-            return Outcome::Gone;
+            return Err(Problem::Gone);
         }
         if let Some(job) = state.in_flight.as_ref() {
             if ssl_job_setting(job) == Some(want) {
@@ -69,13 +76,13 @@ pub async fn switch(
             {
                 Ok(_) | Err(WaitError::JobFailed { .. }) => continue,
                 Err(e) => {
-                    return Outcome::Unfinished {
+                    return Err(Problem::Unfinished {
                         job_id: None,
                         message: format!(
                             "Another configuring_SSL job ({}) was still running on {cluster_id}: {e}",
                             job.job_id
                         ),
-                    };
+                    });
                 }
             }
         }
@@ -85,7 +92,7 @@ pub async fn switch(
                 .as_ref()
                 .filter(|j| ssl_job_setting(j) == Some(want))
                 .map(|j: &Job| j.job_id.clone());
-            return Outcome::Done { job_id };
+            return Ok(Switched { job_id });
         }
         // The reading just showed the cluster; look again only if it was busy.
         let idle = state.cluster.as_ref().is_some_and(|c| c.is_idle());
@@ -95,12 +102,12 @@ pub async fn switch(
                 .await
             {
                 Ok(_) => {}
-                Err(WaitError::ClusterGone { .. }) => return Outcome::Gone,
+                Err(WaitError::ClusterGone { .. }) => return Err(Problem::Gone),
                 Err(e) => {
-                    return Outcome::Unfinished {
+                    return Err(Problem::Unfinished {
                         job_id: None,
                         message: format!("Cluster {cluster_id} did not become idle: {e}"),
-                    };
+                    });
                 }
             }
         }
@@ -114,29 +121,29 @@ pub async fn switch(
             }
             // Busy: something started between our look and our call; look again.
             Err(e) if e.is_busy() => continue,
-            Err(e) if e.is_not_found() => return Outcome::Gone,
+            Err(e) if e.is_not_found() => return Err(Problem::Gone),
             Err(e) if e.outcome_unknown() => {
-                return Outcome::Unfinished {
+                return Err(Problem::Unfinished {
                     job_id: None,
                     message: format!(
                         "It is not known whether QingCloud accepted the request ({e}). The next \
                          apply looks at the cluster's jobs first and adopts the job if it exists."
                     ),
-                };
+                });
             }
             Err(e) => {
-                return Outcome::Error {
+                return Err(Problem::Error {
                     message: e.to_string(),
-                };
+                });
             }
         }
     }
-    Outcome::Unfinished {
+    Err(Problem::Unfinished {
         job_id: None,
         message: format!(
             "Cluster {cluster_id} stayed busy with other configuring_SSL jobs; try again later."
         ),
-    }
+    })
 }
 
 async fn wait(
@@ -147,16 +154,16 @@ async fn wait(
     cancel: &CancellationToken,
 ) -> Outcome {
     match client.wait_for_job(zone, job_id, remaining, cancel).await {
-        Ok(_) => Outcome::Done {
+        Ok(_) => Ok(Switched {
             job_id: Some(job_id.to_string()),
-        },
-        Err(e @ WaitError::JobFailed { .. }) => Outcome::Failed {
+        }),
+        Err(e @ WaitError::JobFailed { .. }) => Err(Problem::Failed {
             job_id: job_id.to_string(),
             message: e.to_string(),
-        },
-        Err(e) => Outcome::Unfinished {
+        }),
+        Err(e) => Err(Problem::Unfinished {
             job_id: Some(job_id.to_string()),
             message: e.to_string(),
-        },
+        }),
     }
 }
