@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth.
-.PHONY: test terraform terraform-oldest ci demo docs docs-check release
+.PHONY: test terraform terraform-oldest cargo-deny deps deps-advisories ci demo docs docs-check release
 
 test:
 	scripts/test
@@ -9,6 +9,17 @@ terraform:
 
 terraform-oldest:
 	scripts/install-terraform 1.6.6
+
+cargo-deny:
+	scripts/install-cargo-deny
+
+# cargo-deny against deny.toml: licenses, bans, sources (offline; part of `make test`).
+deps:
+	scripts/check-deps
+
+# The same plus RustSec advisories; needs github.com (the advisory database).
+deps-advisories:
+	scripts/check-deps --advisories
 
 ci:
 	CI=true bash .ci/run
