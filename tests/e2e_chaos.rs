@@ -177,6 +177,11 @@ struct Phase<'a> {
     previous: &'a BTreeMap<String, bool>,
     wanted: &'a BTreeMap<String, bool>,
     destroy: bool,
+    /// Plan afterwards and expect no changes.
+    then_plan: bool,
+    /// What `apply` must announce: "Plan: ADD to add, CHANGE to change, DESTROY to destroy".
+    /// A refresh that misread a setting would show up here as a change no job made.
+    plan_line: (usize, usize, usize),
 }
 
 /// Checks one phase: for every cluster, the simulator made exactly one new configuring_SSL job
@@ -196,6 +201,7 @@ fn check_phase(
         previous,
         wanted,
         destroy: destroyed,
+        ..
     } = *phase;
     let after = jobs_by_cluster(sim);
     let runs = accepted_runs(requests);
@@ -294,8 +300,8 @@ const CHAOS_CLUSTERS: usize = 20;
 
 /// The faults of the chaos run; `E2E_CHAOS_FAULTS` (a `/_sim/faults` JSON body) replaces them.
 ///
-/// Per API call: 30% a ret_code (5000 and 5100 twice as often as 2500, whose slow backoff of
-/// 5 s and more would stretch the run), 1.5% HTTP 503, 3% a dropped connection (half of them
+/// Per API call: 30% a ret_code (5000 and 5100 three times as often as 2500, whose slow
+/// backoff of 5 s to 30 s sets the length of the run), 1.5% HTTP 503, 3% a dropped connection (half of them
 /// after the simulator acted: the job exists but its id never arrives), 10% a 300 ms delay.
 /// About 33% of calls fail and 40% are faulted in some way.
 ///
@@ -310,7 +316,7 @@ fn chaos_faults() -> Value {
             .unwrap_or_else(|e| panic!("E2E_CHAOS_FAULTS is not JSON ({e}): {text}"));
     }
     json!({
-        "error_rate": 0.3, "error_codes": [5000, 5100, 5000, 5100, 2500],
+        "error_rate": 0.3, "error_codes": [5000, 5100, 5000, 5100, 5000, 5100, 2500],
         "http_503_rate": 0.015, "drop_rate": 0.03,
         "slow_rate": 0.1, "slow_ms": 300
     })
@@ -334,9 +340,18 @@ fn chaos_retries() -> Option<u32> {
     }
 }
 
-/// Runs `terraform apply` (or `destroy`) once with the faults on, checks the phase, then (but
-/// after a destroy) plans, still under faults, and expects an empty plan. Returns (API calls,
-/// faulted calls). A failed apply here is a finding: the provider's own retries did not absorb
+/// With `E2E_CHAOS_DUMP=DIR`, writes a phase's request log to `DIR/PHASE.json` for study.
+fn dump(phase: &str, requests: &[Value]) {
+    if let Some(dir) = std::env::var_os("E2E_CHAOS_DUMP") {
+        let path = std::path::Path::new(&dir).join(format!("{phase}.json"));
+        let text = serde_json::to_string_pretty(requests).unwrap_or_default();
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+/// Runs `terraform apply` (or `destroy`) once with the faults on, checks the phase, then, if
+/// asked, plans, still under faults, and expects an empty plan. Returns (API calls, faulted
+/// calls). A failed apply here is a finding: the provider's own retries did not absorb
 /// the faults.
 fn chaos_phase(p: &Phase<'_>, sim: &Sim, ws: &Workspace) -> (usize, usize) {
     let (phase, destroy) = (p.name, p.destroy);
@@ -346,6 +361,7 @@ fn chaos_phase(p: &Phase<'_>, sim: &Sim, ws: &Workspace) -> (usize, usize) {
     let cmd = if destroy { "destroy" } else { "apply" };
     let out = ws.tf(&[cmd, "-auto-approve", "-no-color", "-parallelism=20"]);
     let requests = sim.requests();
+    dump(phase, &requests);
     let (total, faulted, kinds) = fault_stats(&requests);
     let retried_runs = requests.iter().filter(|r| r["action"] == RUN).count();
     eprintln!(
@@ -359,6 +375,10 @@ fn chaos_phase(p: &Phase<'_>, sim: &Sim, ws: &Workspace) -> (usize, usize) {
         "{phase}: terraform {cmd} failed under transient faults (the provider's retries did not absorb them)\n{out}\n{}",
         timelines_for(&out.stderr, &requests)
     );
+    let (add, change, remove) = p.plan_line;
+    out.assert_contains(&format!(
+        "Plan: {add} to add, {change} to change, {remove} to destroy."
+    ));
     // The faults must really have been there for the phase to prove anything (the whole run
     // is held to 30%; one phase's sample is small).
     assert!(
@@ -366,7 +386,7 @@ fn chaos_phase(p: &Phase<'_>, sim: &Sim, ws: &Workspace) -> (usize, usize) {
         "{phase}: only {faulted} of {total} calls were faulted"
     );
     check_phase(p, sim, ws, &before, &requests);
-    if !destroy {
+    if p.then_plan {
         // Still under faults: the refresh reads the same settings back and plans nothing.
         sim.clear_requests();
         let plan = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
@@ -377,6 +397,7 @@ fn chaos_phase(p: &Phase<'_>, sim: &Sim, ws: &Workspace) -> (usize, usize) {
             timelines_for(&plan.stderr, &sim.requests())
         );
         let plan_requests = sim.requests();
+        dump(&format!("{phase}-plan"), &plan_requests);
         assert!(
             !plan_requests.iter().any(|r| r["action"] == RUN),
             "{phase}: a plan sent RunClusterCustomService"
@@ -429,6 +450,9 @@ fn twenty_resources_create_update_destroy_with_a_third_of_calls_failing() {
         previous: &off,
         wanted: &created,
         destroy: false,
+        // The update's refresh reads these settings back (see `plan_line`).
+        then_plan: false,
+        plan_line: (CHAOS_CLUSTERS, 0, 0),
     };
     let mut calls = vec![chaos_phase(&create, &sim, &ws)];
 
@@ -438,9 +462,9 @@ fn twenty_resources_create_update_destroy_with_a_third_of_calls_failing() {
         .enumerate()
         .map(|(i, id)| (id.clone(), i % 3 != 0))
         .collect();
+    let changes = updated.iter().filter(|(k, v)| created[*k] != **v).count();
     assert!(
-        updated.iter().any(|(k, v)| created[k] != *v)
-            && updated.iter().any(|(k, v)| created[k] == *v),
+        0 < changes && changes < CHAOS_CLUSTERS,
         "the update phase must mix changed and unchanged clusters"
     );
     ws.write_config(&config(&updated));
@@ -449,6 +473,8 @@ fn twenty_resources_create_update_destroy_with_a_third_of_calls_failing() {
         previous: &created,
         wanted: &updated,
         destroy: false,
+        then_plan: true,
+        plan_line: (0, changes, 0),
     };
     calls.push(chaos_phase(&update, &sim, &ws));
 
@@ -458,6 +484,8 @@ fn twenty_resources_create_update_destroy_with_a_third_of_calls_failing() {
         previous: &updated,
         wanted: &off,
         destroy: true,
+        then_plan: false,
+        plan_line: (0, 0, CHAOS_CLUSTERS),
     };
     calls.push(chaos_phase(&destroy, &sim, &ws));
     let total: usize = calls.iter().map(|c| c.0).sum();
