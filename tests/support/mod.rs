@@ -17,6 +17,8 @@
 //! `TF_ACC_TERRAFORM_PATH` / `TF_ACC_TERRAFORM_PATH_OLDEST`, else from `scripts/install-terraform`.
 #![allow(dead_code)]
 
+pub mod unzip;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{self, File};
@@ -329,6 +331,69 @@ fn terminate(child: &mut Child) -> ExitStatus {
     })
 }
 
+/// Sends `signal` to any process (e.g. a provider found with [`TfChild::provider_pids`]).
+/// Returns false if there is no such process any more.
+pub fn signal_pid(pid: u32, signal: libc::c_int) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc::kill(pid, signal) == 0 }
+}
+
+/// Pids whose parent is `parent`, from /proc/PID/stat (unreaped zombies included).
+pub fn child_processes(parent: u32) -> Vec<u32> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        panic!("cannot list /proc: finding processes needs Linux procfs");
+    };
+    let mut out = Vec::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the
+        // last ')'.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The file name of a process's program (argv[0] from /proc/PID/cmdline, else /proc/PID/comm,
+/// which the kernel cuts to 15 bytes).
+pub fn program_name(pid: u32) -> Option<String> {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    if !argv0.is_empty() {
+        let argv0 = String::from_utf8_lossy(argv0);
+        return Some(
+            Path::new(argv0.as_ref())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| argv0.into_owned()),
+        );
+    }
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
 fn read_lossy(path: &Path) -> String {
     match fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -480,6 +545,35 @@ impl Workspace {
         );
         write_file(&self.root.path().join("terraform.tfrc"), &config);
         self
+    }
+
+    /// Points `dev_overrides` at a wrapper that runs the built provider with its stderr copied
+    /// to `stderr_log` (appended, one file for every provider process Terraform starts), and
+    /// still passed on to Terraform. Returns the log's path. Needs `bash`.
+    pub fn capture_provider_stderr(&mut self) -> PathBuf {
+        let dir = self.root.path().join("provider-wrapper");
+        let log = self.logs.join("provider.stderr");
+        let real = Path::new(env!("CARGO_BIN_EXE_terraform-provider-qingcloud"));
+        let script = dir.join("terraform-provider-qingcloud");
+        write_file(
+            &script,
+            &format!(
+                "#!/usr/bin/env bash\nexec {} \"$@\" 2> >(tee -a {} >&2)\n",
+                shell_quote(&real.to_string_lossy()),
+                shell_quote(&log.to_string_lossy())
+            ),
+        );
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&script, fs::Permissions::from_mode(0o755))
+                .unwrap_or_else(|e| panic!("cannot make {} executable: {e}", script.display()));
+        }
+        let config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_ADDR}\" = {}\n  }}\n  direct {{}}\n}}\n",
+            hcl_string(&dir.to_string_lossy())
+        );
+        write_file(&self.root.path().join("terraform.tfrc"), &config);
+        log
     }
 
     /// A `Command` for Terraform with the workspace's directory and environment. The inherited
@@ -659,6 +753,18 @@ pub struct TfChild {
 impl TfChild {
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Pids of the provider processes Terraform has started and not yet reaped: children of
+    /// this Terraform whose program is `terraform-provider-qingcloud` (read from /proc).
+    pub fn provider_pids(&self) -> Vec<u32> {
+        child_processes(self.pid())
+            .into_iter()
+            .filter(|&pid| {
+                program_name(pid)
+                    .is_some_and(|name| name.starts_with("terraform-provider-qingcloud"))
+            })
+            .collect()
     }
 
     /// Sends SIGINT (what Ctrl-C does).
@@ -950,6 +1056,15 @@ impl Sim {
         self.admin_ok("GET", &format!("/_sim/clusters/{id}"), None)
     }
 
+    /// Every cluster (admin shape, with its jobs).
+    #[track_caller]
+    pub fn clusters(&self) -> Vec<Value> {
+        match self.admin_ok("GET", "/_sim/clusters", None) {
+            Value::Array(items) => items,
+            other => panic!("simulator /_sim/clusters is not an array: {other}"),
+        }
+    }
+
     /// Whether the simulator says SSL is on for the cluster.
     #[track_caller]
     pub fn cluster_ssl(&self, id: &str) -> bool {
@@ -1191,6 +1306,11 @@ fn write_file(path: &Path, contents: &str) {
 
 fn create_file(path: &Path) -> File {
     File::create(path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()))
+}
+
+/// Quotes a string for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// Quotes a string for HCL.
