@@ -100,10 +100,14 @@ impl fw::Provider for QingCloudProvider {
                 tracing::debug!(zone = client.default_zone(), "provider configured");
                 self.data.set_client(client);
             }
-            Err(e) => diags.push(
-                Diagnostic::error("Invalid QingCloud provider configuration", e.to_string())
-                    .at(AttributePath::root(e.setting())),
-            ),
+            Err(e) => {
+                let d =
+                    Diagnostic::error("Invalid QingCloud provider configuration", e.to_string());
+                diags.push(match e.attribute() {
+                    Some(a) => d.at(AttributePath::root(a)),
+                    None => d,
+                });
+            }
         }
         diags
     }

@@ -202,6 +202,15 @@ impl ConfigError {
             ConfigError::Client { .. } => "endpoint",
         }
     }
+
+    /// The provider argument to point at, when the setting is one (some live only in the
+    /// config file).
+    pub fn attribute(&self) -> Option<&'static str> {
+        let setting = self.setting();
+        ["access_key", "secret_key", "zone", "endpoint"]
+            .contains(&setting)
+            .then_some(setting)
+    }
 }
 
 /// (provider argument, environment variable, config file key, what it is)
@@ -398,7 +407,7 @@ pub fn resolve(
     let mut config = ClientConfig::new(&access_key, &secret_key, &zone, endpoint);
     if let Some(retries) = file.get("connection_retries") {
         let n: u32 = retries.parse().map_err(|_| ConfigError::Invalid {
-            setting: "endpoint",
+            setting: "connection_retries",
             origin: format!("`connection_retries` in {file_name}"),
             reason: format!("{retries:?} is not a number"),
         })?;
@@ -407,7 +416,7 @@ pub fn resolve(
     }
     if let Some(timeout) = file.get("connection_timeout") {
         let secs: u64 = timeout.parse().map_err(|_| ConfigError::Invalid {
-            setting: "endpoint",
+            setting: "connection_timeout",
             origin: format!("`connection_timeout` in {file_name}"),
             reason: format!("{timeout:?} is not a number of seconds"),
         })?;
@@ -574,6 +583,18 @@ mod tests {
         assert_eq!(c.endpoint.base_url(), "http://qc.example.com:8080/iaas");
         assert_eq!(c.retry.max_attempts, 3);
         assert_eq!(c.timeout, Duration::from_secs(7));
+
+        // File-only settings are named as such, and point at no provider argument.
+        for (line, setting) in [
+            ("connection_retries: many\n", "connection_retries"),
+            ("connection_timeout: 7s\n", "connection_timeout"),
+        ] {
+            let home = home_with(line);
+            let err = resolve(&ProviderSettings::default(), &env, Some(home.path())).unwrap_err();
+            assert_eq!(err.setting(), setting);
+            assert_eq!(err.attribute(), None);
+            assert!(err.to_string().contains(setting), "{err}");
+        }
     }
 
     #[test]
@@ -608,7 +629,7 @@ mod tests {
         assert_eq!(
             format!("{c:?}"),
             "ClientConfig { access_key: \"AK\", secret_key: ***, zone: \"pek3a\", \
-             endpoint: \"https://api.qingcloud.com:443/iaas/\", timeout: 60s, max_attempts: 5, .. }"
+             endpoint: \"https://api.qingcloud.com:443/iaas/\", timeout: 60s, max_attempts: 25, .. }"
         );
         assert_eq!(c.secret_key.to_string(), "***");
         let s = ProviderSettings {

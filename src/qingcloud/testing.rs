@@ -114,6 +114,8 @@ impl Clock for TestClock {
 pub(crate) fn test_config(endpoint: Endpoint) -> ClientConfig {
     let mut config =
         ClientConfig::new("QYACCESSKEYIDEXAMPLE", "SECRETACCESSKEY", "pek3a", endpoint);
+    // Small and fixed, so tests can count attempts whatever the production default is.
+    config.retry.max_attempts = 5;
     config.retry.base_delay = Duration::from_millis(10);
     config.retry.max_delay = Duration::from_millis(40);
     config.retry.rate_limit_base_delay = Duration::from_millis(20);

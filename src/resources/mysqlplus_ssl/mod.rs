@@ -20,7 +20,7 @@ use crate::framework::{
     ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Value,
 };
 use crate::provider::{ProviderData, zone_error, zone_is_valid};
-use crate::qingcloud::JobStatus;
+use crate::qingcloud::{JobStatus, ssl_job_setting};
 
 use schema::{Target, cluster_id_error, cluster_id_is_valid, identity, timeout};
 use switch::{Outcome, Problem, Switched};
@@ -299,6 +299,20 @@ impl MysqlPlusSsl {
         if ssl.is_gone() {
             tracing::info!(cluster_id = %target.cluster_id, "cluster is gone; removing from state");
             return ReadResponse::default();
+        }
+        // The setting changed without an apply that finished (the console, or an apply that
+        // was killed): `job_id` then names the job that made the setting, not an older one.
+        if state
+            .get("enabled")
+            .as_bool()
+            .is_some_and(|was| was != ssl.enabled)
+        {
+            let job_id = ssl
+                .last_successful
+                .as_ref()
+                .filter(|j| ssl_job_setting(j) == Some(ssl.enabled))
+                .map(|j| Value::string(&j.job_id));
+            state.set("job_id", job_id.unwrap_or(Value::Null));
         }
         state.set("id", Value::string(&target.cluster_id));
         state.set("zone", Value::string(&target.zone));
