@@ -59,16 +59,16 @@ impl Client {
         zone: &str,
         cluster_ids: &[impl AsRef<str>],
     ) -> Result<Vec<Cluster>, Error> {
-        let mut clusters = Vec::new();
-        for chunk in cluster_ids.chunks(MAX_IDS_PER_CALL) {
-            let mut params = indexed("clusters", chunk);
-            params.push(p("verbose", "1"));
-            // The default page is smaller than a batch: ask for room for every id.
-            params.push(p("limit", chunk.len().to_string()));
-            let response = self.call("DescribeClusters", zone, params, true).await?;
-            clusters.extend(parse_list::<Cluster>(&response, "cluster_set"));
-        }
-        Ok(clusters)
+        let verbose = [("verbose", "1")];
+        self.describe_by_ids(
+            "DescribeClusters",
+            zone,
+            "clusters",
+            cluster_ids,
+            &verbose,
+            "cluster_set",
+        )
+        .await
     }
 
     /// The cluster's newest `limit` jobs, newest first.
@@ -106,14 +106,30 @@ impl Client {
         zone: &str,
         job_ids: &[impl AsRef<str>],
     ) -> Result<Vec<Job>, Error> {
-        let mut jobs = Vec::new();
-        for chunk in job_ids.chunks(MAX_IDS_PER_CALL) {
-            let mut params = indexed("jobs", chunk);
+        self.describe_by_ids("DescribeJobs", zone, "jobs", job_ids, &[], "job_set")
+            .await
+    }
+
+    /// A Describe action over a list of ids (`PREFIX.N`) plus `extra` parameters, in calls of up
+    /// to 100 ids, each asking for a page as large as its ids (the default page is smaller).
+    async fn describe_by_ids<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        zone: &str,
+        prefix: &str,
+        ids: &[impl AsRef<str>],
+        extra: &[(&str, &str)],
+        set_key: &str,
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        for chunk in ids.chunks(MAX_IDS_PER_CALL) {
+            let mut params = indexed(prefix, chunk);
+            params.extend(extra.iter().map(|(k, v)| p(*k, *v)));
             params.push(p("limit", chunk.len().to_string()));
-            let response = self.call("DescribeJobs", zone, params, true).await?;
-            jobs.extend(parse_list::<Job>(&response, "job_set"));
+            let response = self.call(action, zone, params, true).await?;
+            items.extend(parse_list::<T>(&response, set_key));
         }
-        Ok(jobs)
+        Ok(items)
     }
 }
 

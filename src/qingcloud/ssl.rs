@@ -83,6 +83,12 @@ impl SslState {
         self.cluster.as_ref().is_none_or(Cluster::is_gone)
     }
 
+    /// The job that put the current setting in place; None when SSL was never switched (off,
+    /// the default).
+    pub fn setting_job_id(&self) -> Option<&str> {
+        self.last_successful.as_ref().map(|j| j.job_id.as_str())
+    }
+
     /// The setting the in-flight job will apply, if any.
     pub fn in_flight_setting(&self) -> Option<bool> {
         self.in_flight.as_ref().and_then(ssl_job_setting)

@@ -20,7 +20,7 @@ use crate::framework::{
     ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Value,
 };
 use crate::provider::{ProviderData, zone_error, zone_is_valid};
-use crate::qingcloud::{JobStatus, ssl_job_setting};
+use crate::qingcloud::JobStatus;
 
 use schema::{Target, cluster_id_error, cluster_id_is_valid, identity, timeout};
 use switch::{Outcome, Problem, Switched};
@@ -307,12 +307,8 @@ impl MysqlPlusSsl {
             .as_bool()
             .is_some_and(|was| was != ssl.enabled)
         {
-            let job_id = ssl
-                .last_successful
-                .as_ref()
-                .filter(|j| ssl_job_setting(j) == Some(ssl.enabled))
-                .map(|j| Value::string(&j.job_id));
-            state.set("job_id", job_id.unwrap_or(Value::Null));
+            let job_id = ssl.setting_job_id().map_or(Value::Null, Value::string);
+            state.set("job_id", job_id);
         }
         state.set("id", Value::string(&target.cluster_id));
         state.set("zone", Value::string(&target.zone));

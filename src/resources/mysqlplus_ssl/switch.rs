@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::qingcloud::Client;
 use crate::qingcloud::jobs::WaitError;
 use crate::qingcloud::ssl::ssl_job_setting;
-use crate::qingcloud::{Client, Job};
 
 use super::schema::Target;
 
@@ -87,12 +87,9 @@ pub async fn switch(
             }
         }
         if state.enabled == want {
-            let job_id = state
-                .last_successful
-                .as_ref()
-                .filter(|j| ssl_job_setting(j) == Some(want))
-                .map(|j: &Job| j.job_id.clone());
-            return Ok(Switched { job_id });
+            return Ok(Switched {
+                job_id: state.setting_job_id().map(str::to_string),
+            });
         }
         // The reading just showed the cluster; look again only if it was busy.
         let idle = state.cluster.as_ref().is_some_and(|c| c.is_idle());
