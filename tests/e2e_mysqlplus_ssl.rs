@@ -385,6 +385,42 @@ fn bad_inputs_fail_at_validate_or_plan_with_no_api_call() {
     assert!(sim.requests().is_empty(), "no API call for bad input");
 }
 
+/// The HTTP client (and the system's CA certificates it loads) is set up at the first API call,
+/// not at ConfigureProvider: a plan that only creates needs no call, so it works even where the
+/// certificates cannot be loaded, and the apply then says why in one attempt, without retrying.
+#[test]
+fn the_http_client_is_set_up_at_the_first_call_and_a_setup_failure_is_not_retried() {
+    let sim = sim();
+    sim.add_cluster("cl-roots001", "pek3a", false);
+    let mut ws = Workspace::new(Some(&sim));
+    let no_certs = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = no_certs.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap_or_else(|e| panic!("{e}"));
+    ws.env("SSL_CERT_FILE", &empty.to_string_lossy())
+        .env("SSL_CERT_DIR", &no_certs.path().to_string_lossy())
+        .env("TF_LOG_PROVIDER", "debug");
+    ws.write_config(&one("cl-roots001", true, ""));
+
+    let plan = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(
+        plan.code(),
+        Some(2),
+        "a plan that only creates needs no HTTP client\n{plan}"
+    );
+
+    let out = ws.tf_err(&["apply", "-auto-approve", "-no-color"]);
+    out.assert_contains("the HTTP client could not be set up");
+    out.assert_contains("CA certificates");
+    out.assert_contains("SSL_CERT_FILE");
+    assert!(
+        out.contains("qingcloud request"),
+        "debug log expected\n{out}"
+    );
+    out.assert_not_contains("attempt=2");
+    assert!(sim.requests().is_empty(), "nothing can have been sent");
+    assert!(!sim.cluster_ssl("cl-roots001"));
+}
+
 #[test]
 fn trace_logs_output_and_state_never_contain_the_secret_or_a_signature() {
     let sim = sim();

@@ -94,7 +94,7 @@ impl fw::Provider for QingCloudProvider {
         };
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let result = qingcloud::resolve(&settings, &|k| std::env::var(k).ok(), home.as_deref())
-            .and_then(Client::new);
+            .map(Client::new);
         match result {
             Ok(client) => {
                 tracing::debug!(zone = client.default_zone(), "provider configured");

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::clock::{Clock, SystemClock, format_timestamp};
 use super::cluster_batch::ClusterBatches;
-use super::credentials::{ClientConfig, ConfigError};
+use super::credentials::ClientConfig;
 use super::error::{Error, TransportKind, describe_reqwest_error};
 use super::jobs::ZonePoller;
 use super::rate_limit::RateLimiter;
@@ -45,13 +45,26 @@ pub trait Transport: Send + Sync + 'static {
 }
 
 /// The real transport: one reqwest client, so connections are pooled across all calls.
+///
+/// The client is built on the first request, not when the provider is configured: building it
+/// loads the system's CA certificates (a few milliseconds of file reads and parsing, ~300 files
+/// on Debian), and Terraform configures a provider in processes that never call the API, such as
+/// the plan half of an apply that only creates.
 pub struct ReqwestTransport {
-    http: reqwest::Client,
+    connect_timeout: Duration,
+    http: Arc<tokio::sync::OnceCell<Result<reqwest::Client, String>>>,
 }
 
 impl ReqwestTransport {
-    pub fn new(connect_timeout: Duration) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
+    pub fn new(connect_timeout: Duration) -> ReqwestTransport {
+        ReqwestTransport {
+            connect_timeout,
+            http: Arc::default(),
+        }
+    }
+
+    fn build(connect_timeout: Duration) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             // A redirect would resend the signed query elsewhere; QingCloud never redirects.
@@ -61,10 +74,13 @@ impl ReqwestTransport {
                 env!("CARGO_PKG_VERSION")
             ))
             .build()
-            .map_err(|e| ConfigError::Client {
-                reason: describe_reqwest_error(e),
-            })?;
-        Ok(ReqwestTransport { http })
+            .map_err(|e| {
+                format!(
+                    "{}; CA certificates are read from SSL_CERT_FILE or SSL_CERT_DIR when set, \
+                     else from the system's store (the ca-certificates package on Debian)",
+                    describe_reqwest_error(e)
+                )
+            })
     }
 }
 
@@ -90,9 +106,24 @@ fn failure_of(err: reqwest::Error) -> TransportFailure {
 
 impl Transport for ReqwestTransport {
     fn get(&self, url: String, timeout: Duration) -> TransportFuture {
-        let request = self.http.get(url).timeout(timeout);
+        let (cell, connect_timeout) = (self.http.clone(), self.connect_timeout);
         Box::pin(async move {
-            let response = request.send().await.map_err(failure_of)?;
+            // Built once; a failure (no CA certificates, say) is kept and reported by every call,
+            // never retried, since nothing was sent.
+            let http = cell
+                .get_or_init(|| async move { Self::build(connect_timeout) })
+                .await
+                .as_ref()
+                .map_err(|reason| TransportFailure {
+                    kind: TransportKind::Setup,
+                    detail: reason.clone(),
+                })?;
+            let response = http
+                .get(url)
+                .timeout(timeout)
+                .send()
+                .await
+                .map_err(failure_of)?;
             let status = response.status().as_u16();
             let body = response.bytes().await.map_err(|e| {
                 let mut f = failure_of(e);
@@ -135,10 +166,10 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(config: ClientConfig) -> Result<Client, ConfigError> {
+    pub fn new(config: ClientConfig) -> Client {
         let connect_timeout = config.timeout.min(Duration::from_secs(10));
-        let transport = Arc::new(ReqwestTransport::new(connect_timeout)?);
-        Ok(Client::with_parts(config, transport, Arc::new(SystemClock)))
+        let transport = Arc::new(ReqwestTransport::new(connect_timeout));
+        Client::with_parts(config, transport, Arc::new(SystemClock))
     }
 
     /// A client over any transport and clock: for tests and the simulator.

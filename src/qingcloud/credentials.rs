@@ -191,15 +191,12 @@ pub enum ConfigError {
         origin: String,
         reason: String,
     },
-    /// The HTTP client could not be built (TLS roots, etc.).
-    Client { reason: String },
 }
 
 impl ConfigError {
     pub fn setting(&self) -> &'static str {
         match self {
             ConfigError::Missing { setting, .. } | ConfigError::Invalid { setting, .. } => setting,
-            ConfigError::Client { .. } => "endpoint",
         }
     }
 
@@ -259,9 +256,6 @@ impl fmt::Display for ConfigError {
             } => {
                 let (_, _, _, what) = sources(setting);
                 write!(f, "invalid QingCloud {what} from {origin}: {reason}")
-            }
-            ConfigError::Client { reason } => {
-                write!(f, "cannot build the HTTP client: {reason}")
             }
         }
     }

@@ -24,13 +24,16 @@ pub enum TransportKind {
     BadBody,
     /// Anything else the HTTP stack reports; treated as ambiguous.
     Other,
+    /// The HTTP client could not be set up (no usable CA certificates, say): nothing was sent,
+    /// and trying again cannot help.
+    Setup,
 }
 
 impl TransportKind {
     /// True when the request may have reached the server and been acted on.
     pub fn maybe_sent(self) -> bool {
         match self {
-            TransportKind::Connect => false,
+            TransportKind::Connect | TransportKind::Setup => false,
             // A 4xx comes from a front end that refused the request; a 5xx may come from a proxy
             // after the backend already started the work, so only 5xx is ambiguous.
             TransportKind::HttpStatus(code) => code >= 500,
@@ -51,6 +54,7 @@ impl fmt::Display for TransportKind {
             TransportKind::HttpStatus(code) => write!(f, "HTTP status {code}"),
             TransportKind::BadBody => f.write_str("response body could not be read"),
             TransportKind::Other => f.write_str("request failed"),
+            TransportKind::Setup => f.write_str("the HTTP client could not be set up"),
         }
     }
 }
@@ -230,6 +234,7 @@ mod tests {
         assert!(t(TransportKind::HttpStatus(503)).outcome_unknown());
         assert!(!t(TransportKind::HttpStatus(403)).outcome_unknown());
         assert!(t(TransportKind::BadBody).outcome_unknown());
+        assert!(!t(TransportKind::Setup).outcome_unknown());
         let api = Error::Api {
             ret_code: 5100,
             message: "busy".into(),

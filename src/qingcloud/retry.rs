@@ -32,6 +32,7 @@ pub fn classify(err: &Error) -> RetryClass {
         Error::Transport { kind, .. } => match kind {
             TransportKind::HttpStatus(429) => RetryClass::SlowBackoff,
             TransportKind::HttpStatus(code) if *code < 500 => RetryClass::Never,
+            TransportKind::Setup => RetryClass::Never,
             _ => RetryClass::Backoff,
         },
         // Possibly a proxy that cut the body short; a second read usually works.
@@ -195,6 +196,10 @@ mod tests {
         ] {
             assert_eq!(classify(&transport(kind)), RetryClass::Backoff, "{kind}");
         }
+        assert_eq!(
+            classify(&transport(TransportKind::Setup)),
+            RetryClass::Never
+        );
         assert_eq!(
             classify(&transport(TransportKind::HttpStatus(429))),
             RetryClass::SlowBackoff

@@ -133,7 +133,7 @@ fn client_for(endpoint: Endpoint) -> Client {
 fn client_with_clock(endpoint: Endpoint, clock: Arc<dyn Clock>) -> Client {
     let mut config = test_config(endpoint);
     config.timeout = Duration::from_millis(500);
-    let transport = Arc::new(super::client::ReqwestTransport::new(config.timeout).unwrap());
+    let transport = Arc::new(super::client::ReqwestTransport::new(config.timeout));
     Client::with_parts(config, transport, clock)
 }
 
@@ -205,7 +205,7 @@ async fn a_wrong_secret_is_refused_and_not_retried() {
     let (server, endpoint) = serve(|_, _, _| ok(json!({}))).await;
     let mut config = test_config(endpoint);
     config.secret_key = super::credentials::Secret::new("WRONG");
-    let client = Client::new(config).unwrap();
+    let client = Client::new(config);
     let err = describe(&client).await.unwrap_err();
     assert_eq!(err.ret_code(), Some(1200));
     // Refused by the signature check (which records nothing) and not retried.
