@@ -1,0 +1,129 @@
+//! The plugin floor, a reference for `scripts/bench` (not shipped): the qingcloud provider as
+//! Terraform sees it (the same plugin host, schemas, validation, configuration and planning) with
+//! read and apply answered on the spot, without any QingCloud call.
+//!
+//! `terraform_data`, the benchmark's baseline, runs inside Terraform. Any plugin costs Terraform
+//! more than that: a process start, an mTLS handshake and several gRPC calls per resource. This
+//! binary measures that cost for our schema, so the benchmark can tell it apart from what our
+//! API work adds. Build: `cargo build --release --example plugin_floor`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use terraform_provider_qingcloud::framework::{
+    self as fw, ApplyRequest, ApplyResponse, Context, Diagnostic, Diagnostics, IdentitySchema,
+    ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Schema,
+    Value,
+};
+use terraform_provider_qingcloud::provider::QingCloudProvider;
+use terraform_provider_qingcloud::{plugin, tfplugin};
+
+struct Floor {
+    real: QingCloudProvider,
+}
+
+#[async_trait]
+impl fw::Provider for Floor {
+    fn schema(&self) -> Schema {
+        self.real.schema()
+    }
+
+    fn validate_config(&self, config: &Value) -> Diagnostics {
+        self.real.validate_config(config)
+    }
+
+    async fn configure(&self, terraform_version: &str, config: Value) -> Diagnostics {
+        self.real.configure(terraform_version, config).await
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn fw::Resource>> {
+        self.real
+            .resources()
+            .into_iter()
+            .map(|real| Arc::new(NoApi { real }) as Arc<dyn fw::Resource>)
+            .collect()
+    }
+}
+
+/// The real resource for everything that makes no API call; read and apply are local.
+struct NoApi {
+    real: Arc<dyn fw::Resource>,
+}
+
+fn identity_of(state: &Value) -> Option<Value> {
+    Some(Value::object([
+        ("cluster_id", state.get("cluster_id").clone()),
+        ("zone", state.get("zone").clone()),
+    ]))
+}
+
+#[async_trait]
+impl fw::Resource for NoApi {
+    fn type_name(&self) -> &'static str {
+        self.real.type_name()
+    }
+
+    fn schema(&self) -> Schema {
+        self.real.schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        self.real.identity_schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        self.real.validate(config)
+    }
+
+    fn upgrade_state(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
+        self.real.upgrade_state(version, state)
+    }
+
+    async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse {
+        self.real.plan(ctx, req).await
+    }
+
+    async fn apply(&self, _ctx: &Context, req: ApplyRequest) -> ApplyResponse {
+        let mut state = req.planned_state;
+        if !state.is_null() && state.get("job_id").is_unknown() {
+            state.set("job_id", Value::string("j-floor000"));
+        }
+        ApplyResponse {
+            new_identity: identity_of(&state).filter(|_| !state.is_null()),
+            new_state: state,
+            ..ApplyResponse::default()
+        }
+    }
+
+    async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_identity: identity_of(&req.current_state),
+            new_state: req.current_state,
+            private: req.private,
+            ..ReadResponse::default()
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, _req: ImportRequest) -> ImportResponse {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(Diagnostic::error(
+            "Import not supported",
+            "The benchmark's plugin floor does not import.",
+        ));
+        ImportResponse {
+            diagnostics,
+            ..ImportResponse::default()
+        }
+    }
+}
+
+fn routes() -> tonic::service::Routes {
+    tfplugin::routes(Arc::new(Floor {
+        real: QingCloudProvider::new(),
+    }))
+}
+
+fn main() -> ExitCode {
+    plugin::main(routes)
+}
