@@ -93,7 +93,11 @@ fn start(mode: Mode, make_routes: fn() -> Routes) -> Result<(), String> {
         .address()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider's own work per call is small, and Terraform, which shares the
+    // machine, is the busy one. A second worker mostly added thread hand-offs: one thread uses
+    // about a quarter less CPU per plan of 100 (docs/performance.md). Blocking work (building
+    // the HTTP client) goes to tokio's blocking pool.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;

@@ -111,7 +111,12 @@ impl Transport for ReqwestTransport {
             // Built once; a failure (no CA certificates, say) is kept and reported by every call,
             // never retried, since nothing was sent.
             let http = cell
-                .get_or_init(|| async move { Self::build(connect_timeout) })
+                .get_or_init(|| async move {
+                    // File reads and parsing: off the runtime's only thread.
+                    tokio::task::spawn_blocking(move || Self::build(connect_timeout))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("setting up the HTTP client failed: {e}")))
+                })
                 .await
                 .as_ref()
                 .map_err(|reason| TransportFailure {
