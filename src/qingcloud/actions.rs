@@ -248,7 +248,8 @@ mod tests {
         send(client.wait_for_job("z", "j-1", d, &cancel));
         send(client.wait_cluster_idle("z", "cl-1", d, &cancel));
         send(client.read_ssl("z", "cl-1"));
-        send(client.submit_ssl("z", "cl-1", true));
+        let before = std::collections::HashSet::new();
+        send(client.submit_ssl("z", "cl-1", true, &before));
         fn sync<T: Send + Sync + Clone>(_: &T) {}
         sync(&client);
     }

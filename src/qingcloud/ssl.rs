@@ -22,7 +22,7 @@ const PAGE: u32 = 50;
 /// Pages to read at most: a cluster with hundreds of newer jobs and no SSL job in them is
 /// treated as never having had SSL changed, rather than paging forever.
 const MAX_PAGES: u32 = 10;
-/// How many recent jobs `submit_ssl` compares before and after an ambiguous failure.
+/// How many recent jobs `submit_ssl` looks at after an ambiguous failure.
 const RECENT: u32 = 30;
 /// After an ambiguous failure: looks at the cluster's jobs (a moment apart, since a new job may
 /// take a moment to be listed) before concluding the server did not act.
@@ -74,7 +74,7 @@ pub struct SslState {
     /// A pending or working configuring_SSL job newer than `last_successful`.
     pub in_flight: Option<Job>,
     /// The ids of every job the reading saw (the newest first page at least): what
-    /// `submit_ssl_knowing` must not take for the job of its own submission.
+    /// `submit_ssl` must not take for the job of its own submission.
     pub seen_job_ids: HashSet<String>,
 }
 
@@ -143,29 +143,12 @@ impl Client {
         Ok(state)
     }
 
-    /// Submits configuring_SSL once and returns the job id. When the submission fails with an
-    /// unknown outcome, a new configuring_SSL job for the same setting that appeared meanwhile is
-    /// adopted instead of submitting again; only when none appears is it sent again. 1400 (busy)
-    /// and every other certain failure are returned as they are.
+    /// Submits configuring_SSL once and returns the job id. `before` holds the ids of the
+    /// cluster's newest jobs as listed just before (`SslState::seen_job_ids`): when the submission
+    /// fails with an unknown outcome, a new configuring_SSL job for the same setting that is not
+    /// among them is adopted instead of submitting again; only when none appears is it sent
+    /// again. 1400 (busy) and every other certain failure are returned as they are.
     pub async fn submit_ssl(
-        &self,
-        zone: &str,
-        cluster_id: &str,
-        enabled: bool,
-    ) -> Result<String, Error> {
-        let before: HashSet<String> = self
-            .describe_cluster_jobs(zone, cluster_id, RECENT)
-            .await?
-            .into_iter()
-            .map(|j| j.job_id)
-            .collect();
-        self.submit_ssl_knowing(zone, cluster_id, enabled, &before)
-            .await
-    }
-
-    /// `submit_ssl` for a caller that has just listed the cluster's newest jobs (`read_ssl` does):
-    /// `before` holds their ids, which saves a call per submission.
-    pub async fn submit_ssl_knowing(
         &self,
         zone: &str,
         cluster_id: &str,
@@ -328,6 +311,11 @@ mod tests {
 
     /// A cluster whose RunClusterCustomService replies are scripted; jobs it "creates" show up in
     /// DescribeClusterJobs.
+    /// The jobs `submit_api`'s cluster has before any submission, as a reading lists them.
+    fn before() -> HashSet<String> {
+        HashSet::from(["j-old".to_string()])
+    }
+
     fn submit_api(
         replies: Vec<(Reply, bool)>,
     ) -> (std::sync::Arc<FakeApi>, std::sync::Arc<Mutex<Vec<Value>>>) {
@@ -365,7 +353,10 @@ mod tests {
     async fn submit_adopts_the_job_of_an_ambiguous_failure() {
         let (api, _) = submit_api(vec![(Reply::Fail(TransportKind::Timeout), true)]);
         let client = fake_client(&api);
-        let id = client.submit_ssl("pek3a", "cl-1", true).await.unwrap();
+        let id = client
+            .submit_ssl("pek3a", "cl-1", true, &before())
+            .await
+            .unwrap();
         assert_eq!(id, "j-1");
         assert_eq!(api.count("RunClusterCustomService"), 1);
     }
@@ -374,9 +365,9 @@ mod tests {
     async fn submitting_after_a_reading_lists_nothing_more_unless_in_doubt() {
         let (api, _) = submit_api(vec![(ok(json!({"job_id": "j-1"})), true)]);
         let client = fake_client(&api);
-        let before = HashSet::from(["j-old".to_string()]);
+        let before = before();
         let id = client
-            .submit_ssl_knowing("pek3a", "cl-1", false, &before)
+            .submit_ssl("pek3a", "cl-1", false, &before)
             .await
             .unwrap();
         assert_eq!(id, "j-1");
@@ -389,7 +380,7 @@ mod tests {
         ]);
         let client = fake_client(&api);
         let id = client
-            .submit_ssl_knowing("pek3a", "cl-1", true, &before)
+            .submit_ssl("pek3a", "cl-1", true, &before)
             .await
             .unwrap();
         assert_eq!(id, "j-9");
@@ -404,12 +395,15 @@ mod tests {
         ]);
         let client = fake_client(&api);
         assert_eq!(
-            client.submit_ssl("pek3a", "cl-1", false).await.unwrap(),
+            client
+                .submit_ssl("pek3a", "cl-1", false, &before())
+                .await
+                .unwrap(),
             "j-9"
         );
         assert_eq!(api.count("RunClusterCustomService"), 2);
-        // One look before submitting, then every look after the ambiguous failure.
-        assert_eq!(api.count("DescribeClusterJobs"), 1 + LOOKS as usize);
+        // Every look after the ambiguous failure (the listing before is the caller's reading).
+        assert_eq!(api.count("DescribeClusterJobs"), LOOKS as usize);
     }
 
     #[tokio::test(start_paused = true)]
@@ -421,7 +415,10 @@ mod tests {
         let client = fake_client(&api);
         // j-old enables too, but it existed before: it must not be taken for ours.
         assert_eq!(
-            client.submit_ssl("pek3a", "cl-1", true).await.unwrap(),
+            client
+                .submit_ssl("pek3a", "cl-1", true, &before())
+                .await
+                .unwrap(),
             "j-9"
         );
         assert_eq!(api.count("RunClusterCustomService"), 2);
@@ -431,7 +428,10 @@ mod tests {
     async fn busy_and_certain_failures_are_returned() {
         let (api, _) = submit_api(vec![(api_error(1400), false)]);
         let client = fake_client(&api);
-        let err = client.submit_ssl("pek3a", "cl-1", true).await.unwrap_err();
+        let err = client
+            .submit_ssl("pek3a", "cl-1", true, &before())
+            .await
+            .unwrap_err();
         assert!(err.is_busy());
         assert_eq!(api.count("RunClusterCustomService"), 1);
     }
@@ -447,7 +447,10 @@ mod tests {
             (ok(json!({"job_id": "j-never"})), true),
         ]);
         let client = fake_client(&api);
-        let err = client.submit_ssl("pek3a", "cl-1", true).await.unwrap_err();
+        let err = client
+            .submit_ssl("pek3a", "cl-1", true, &before())
+            .await
+            .unwrap_err();
         assert!(err.outcome_unknown());
         assert_eq!(api.count("RunClusterCustomService"), SUBMISSIONS as usize);
     }

@@ -436,7 +436,12 @@ async fn submit_ssl_adopts_the_job_after_a_timeout_without_resending() {
     })
     .await;
     let client = client_for(endpoint);
-    let job_id = client.submit_ssl("pek3a", "cl-1", true).await.unwrap();
+    // The jobs a reading would have listed before the submission.
+    let before = std::collections::HashSet::from(["j-old".to_string()]);
+    let job_id = client
+        .submit_ssl("pek3a", "cl-1", true, &before)
+        .await
+        .unwrap();
     assert_eq!(job_id, "j-new");
     assert_eq!(server.count("RunClusterCustomService"), 1);
     let sent = server

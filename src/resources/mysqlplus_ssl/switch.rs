@@ -109,7 +109,7 @@ pub async fn switch(
             }
         }
         match client
-            .submit_ssl_knowing(zone, cluster_id, want, &state.seen_job_ids)
+            .submit_ssl(zone, cluster_id, want, &state.seen_job_ids)
             .await
         {
             Ok(job_id) => {
