@@ -98,17 +98,12 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qingcloud::testing::{FakeApi, Params, api_error, fake_client, ok};
+    use crate::qingcloud::testing::{FakeApi, Params, api_error, fake_client, indexed_values, ok};
     use serde_json::json;
     use std::time::Duration;
 
     fn ids_of(p: &Params) -> Vec<String> {
-        let mut ids: Vec<(usize, String)> = p
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("clusters.")?.parse().ok()?, v.clone())))
-            .collect();
-        ids.sort();
-        ids.into_iter().map(|(_, v)| v).collect()
+        indexed_values(p, "clusters")
     }
 
     /// Every asked-for id exists except those starting with `cl-gone`.

@@ -404,21 +404,14 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qingcloud::testing::{FakeApi, Params, Reply, api_error, fake_client, ok};
+    use crate::qingcloud::testing::{
+        FakeApi, Params, Reply, api_error, fake_client, indexed_values, ok,
+    };
     use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn job_ids(p: &Params) -> Vec<String> {
-        let mut ids: Vec<(usize, String)> = p
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("jobs.")
-                    .and_then(|n| n.parse().ok())
-                    .map(|n| (n, v.clone()))
-            })
-            .collect();
-        ids.sort();
-        ids.into_iter().map(|(_, v)| v).collect()
+        indexed_values(p, "jobs")
     }
 
     /// A DescribeJobs that reports `status(job_id, round)`; round counts DescribeJobs calls.

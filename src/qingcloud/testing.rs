@@ -59,6 +59,20 @@ impl FakeApi {
     }
 }
 
+/// The values of `PREFIX.1`, `PREFIX.2`, ... in index order: the ids a Describe call asked
+/// about (the reverse of `actions::indexed`).
+pub(crate) fn indexed_values(p: &Params, prefix: &str) -> Vec<String> {
+    let mut ids: Vec<(usize, String)> = p
+        .iter()
+        .filter_map(|(k, v)| {
+            let n = k.strip_prefix(prefix)?.strip_prefix('.')?.parse().ok()?;
+            Some((n, v.clone()))
+        })
+        .collect();
+    ids.sort();
+    ids.into_iter().map(|(_, v)| v).collect()
+}
+
 pub(crate) fn decode_query(query: &str) -> Params {
     query
         .split('&')
