@@ -51,11 +51,14 @@ struct NoApi {
     real: Arc<dyn fw::Resource>,
 }
 
+/// The identity the real resource reports: none once the object is gone.
 fn identity_of(state: &Value) -> Option<Value> {
-    Some(Value::object([
-        ("cluster_id", state.get("cluster_id").clone()),
-        ("zone", state.get("zone").clone()),
-    ]))
+    (!state.is_null()).then(|| {
+        Value::object([
+            ("cluster_id", state.get("cluster_id").clone()),
+            ("zone", state.get("zone").clone()),
+        ])
+    })
 }
 
 #[async_trait]
@@ -90,7 +93,7 @@ impl fw::Resource for NoApi {
             state.set("job_id", Value::string("j-floor000"));
         }
         ApplyResponse {
-            new_identity: identity_of(&state).filter(|_| !state.is_null()),
+            new_identity: identity_of(&state),
             new_state: state,
             ..ApplyResponse::default()
         }
