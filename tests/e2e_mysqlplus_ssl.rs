@@ -227,29 +227,30 @@ fn a_failed_job_is_an_error_naming_it_and_the_state_does_not_claim_the_setting()
 #[test]
 fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
     let sim = sim();
-    sim.add_cluster_with(json!({"cluster_id": "cl-slow0001", "zone": "pek3a", "ssl": false, "job_duration_ms": 6000}));
+    sim.add_cluster("cl-slow0001", "pek3a", false);
+    // Jobs on this cluster run until the test finishes them: timeouts can be the minimum (30s).
+    sim.set_faults(json!({"stuck_jobs": ["cl-slow0001"]}));
+    let short = "  timeouts {\n    create = \"30s\"\n    update = \"30s\"\n  }\n";
+    let long = "  timeouts {\n    create = \"5m\"\n    update = \"30s\"\n  }\n";
     let ws = Workspace::new(Some(&sim));
-    ws.write_config(&one(
-        "cl-slow0001",
-        true,
-        "  timeouts {\n    create = \"2s\"\n    update = \"2s\"\n  }\n",
-    ));
+    ws.write_config(&one("cl-slow0001", true, short));
     let out = ws.tf_err(&["apply", "-auto-approve", "-no-color"]);
     out.assert_contains("did not finish");
     assert!(ws.resource(ADDR).is_none(), "not tainted: nothing recorded");
     assert_eq!(sim.count(RUN), 1);
+    let job = newest_job(&sim, "cl-slow0001");
+
     // The next apply, with a longer timeout, adopts the same job while it still runs.
-    ws.write_config(&one(
-        "cl-slow0001",
-        true,
-        "  timeouts {\n    create = \"60s\"\n    update = \"2s\"\n  }\n",
-    ));
-    let adopted = ws.tf_ok(&["apply", "-auto-approve"]);
+    ws.write_config(&one("cl-slow0001", true, long));
+    let mut child = ws.spawn_tf(&["apply", "-auto-approve", "-no-color"]);
+    std::thread::sleep(Duration::from_secs(3));
     assert!(
-        sim.cluster("cl-slow0001")["transition_status"] == json!("")
-            && adopted.elapsed > Duration::from_secs(1),
-        "the second apply waited for the running job"
+        child.wait_timeout(Duration::ZERO).is_none(),
+        "the second apply waits for the job"
     );
+    sim.finish_job(&job);
+    let adopted = child.wait();
+    assert!(adopted.success(), "{adopted}");
     assert_eq!(
         sim.count(RUN),
         1,
@@ -260,19 +261,23 @@ fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
 
     // An update that times out keeps the job in private state; once it succeeds, a refresh
     // picks it up and the plan is empty, with no second call.
-    ws.write_config(&one(
-        "cl-slow0001",
-        false,
-        "  timeouts {\n    create = \"60s\"\n    update = \"2s\"\n  }\n",
-    ));
+    ws.write_config(&one("cl-slow0001", false, long));
     ws.tf_err(&["apply", "-auto-approve"]);
     assert_eq!(ws.resource_values(ADDR)["enabled"], json!(true));
     assert_eq!(sim.count(RUN), 2);
+    sim.finish_job(&newest_job(&sim, "cl-slow0001"));
     wait_until("the update's job", Duration::from_secs(20), || {
         !sim.cluster_ssl("cl-slow0001")
     });
     assert_plan_empty(&ws);
     assert_eq!(sim.count(RUN), 2);
+}
+
+fn newest_job(sim: &Sim, cluster: &str) -> String {
+    jobs_of(sim, cluster)
+        .last()
+        .and_then(|j| j["job_id"].as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Schemas: what a provider or resource accepts, with descriptions in Markdown so the docs and
 //! `terraform providers schema -json` explain every field.
 
+use super::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use super::types::Type;
+use super::value::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
@@ -101,11 +103,54 @@ impl Block {
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
+
+    /// Errors for required attributes whose value is null. Terraform itself only checks that a
+    /// required argument is *written*: `enabled = var.x` with a null `x` passes its check, and a
+    /// provider that read null as "false" would act on a value the user never chose. Unknown
+    /// values pass; plan calls this again once they are known.
+    pub fn null_required(&self, value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+        if !matches!(value, Value::Map(_)) {
+            return;
+        }
+        for a in &self.attributes {
+            if a.presence == Presence::Required && value.get(&a.name).is_null() {
+                diags.push(
+                    Diagnostic::error(
+                        format!("Missing value for required argument \"{}\"", a.name),
+                        format!(
+                            "The argument \"{}\" is required, but its value is null (a \
+                             variable or expression that evaluated to null, perhaps). Give it \
+                             a value.",
+                            a.name
+                        ),
+                    )
+                    .at(at.clone().attr(&a.name)),
+                );
+            }
+        }
+        for b in &self.blocks {
+            if b.nesting == Nesting::Single {
+                b.block.null_required(
+                    value.get(&b.type_name),
+                    &at.clone().attr(&b.type_name),
+                    diags,
+                );
+            }
+        }
+    }
 }
 
 impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
+    }
+
+    /// See `Block::null_required`.
+    pub fn null_required(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        self.block
+            .null_required(config, &AttributePath::default(), &mut diags);
+        diags
     }
 }
 
@@ -139,6 +184,33 @@ impl IdentitySchema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn null_required_values_are_errors_at_their_path_and_unknowns_pass() {
+        let schema = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![
+                    Attribute::new("a", Type::Bool, Presence::Required, ""),
+                    Attribute::new("b", Type::String, Presence::Required, ""),
+                    Attribute::new("c", Type::String, Presence::Optional, ""),
+                ],
+                ..Block::default()
+            },
+        };
+        let v = Value::object([
+            ("a", Value::Null),
+            ("b", Value::Unknown),
+            ("c", Value::Null),
+        ]);
+        let d = schema.null_required(&v);
+        let paths: Vec<String> = d
+            .iter()
+            .map(|d| d.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
+            .collect();
+        assert_eq!(paths, ["a"]);
+        assert!(schema.null_required(&Value::Unknown).is_empty());
+    }
 
     #[test]
     fn block_value_type_includes_nested_blocks() {

@@ -180,7 +180,11 @@ impl provider_server::Provider for ProviderService {
         let d = (|| {
             let r = self.resource(&req.type_name)?;
             let config = convert::decode(req.config.as_ref(), &r.schema().value_type())?;
-            guarded_sync("ValidateResourceConfig", || r.validate(&config))
+            let mut d = r.schema().null_required(&config);
+            d.extend(guarded_sync("ValidateResourceConfig", || {
+                r.validate(&config)
+            })?);
+            Ok(d)
         })()
         .unwrap_or_else(|d| d);
         Ok(Response::new(wire::validate_resource_config::Response {
@@ -371,6 +375,13 @@ impl provider_server::Provider for ProviderService {
                 config: convert::decode(req.config.as_ref(), &ty)?,
                 prior_private: req.prior_private,
             };
+            // Values unknown at validate may have turned out null; refuse before planning.
+            if !plan_req.proposed_new_state.is_null() {
+                let nulls = r.schema().null_required(&plan_req.config);
+                if nulls.has_errors() {
+                    return Err(nulls);
+                }
+            }
             let resp = guarded("PlanResourceChange", {
                 let r = r.clone();
                 async move { r.plan(&ctx, plan_req).await }

@@ -6,14 +6,15 @@
 //! - this file: apply, read and import, and what each returns when a job fails, times out or
 //!   is interrupted (see DESIGN.md, "Interrupted applies").
 
+mod claims;
 mod plan;
+mod private;
 mod schema;
 mod switch;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     self as fw, ApplyRequest, ApplyResponse, AttributePath, Context, Diagnostic, Diagnostics,
@@ -22,6 +23,7 @@ use crate::framework::{
 use crate::provider::{ProviderData, zone_error, zone_is_valid};
 use crate::qingcloud::JobStatus;
 
+use private::{Private, RunningJob};
 use schema::{Target, cluster_id_error, cluster_id_is_valid, identity, timeout};
 use switch::{Outcome, Problem, Switched};
 
@@ -29,31 +31,48 @@ pub use schema::TYPE_NAME;
 
 pub struct MysqlPlusSsl {
     data: Arc<ProviderData>,
+    claims: claims::Claims,
 }
 
 impl MysqlPlusSsl {
     pub fn new(data: Arc<ProviderData>) -> Self {
-        MysqlPlusSsl { data }
+        MysqlPlusSsl {
+            data,
+            claims: claims::Claims::default(),
+        }
     }
-}
 
-/// Private state: a job submitted by an update or delete that did not finish while we
-/// waited. The next refresh learns its outcome instead of anyone submitting another.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct PendingJob {
-    job_id: String,
-    enabled: bool,
-}
-
-fn encode_private(pending: Option<&PendingJob>) -> Vec<u8> {
-    pending
-        .and_then(|p| serde_json::to_vec(&serde_json::json!({ "pending_job": p })).ok())
-        .unwrap_or_default()
-}
-
-fn decode_private(bytes: &[u8]) -> Option<PendingJob> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    serde_json::from_value(v.get("pending_job")?.clone()).ok()
+    /// An error when another resource instance of this run manages the same cluster.
+    fn claim(&self, prior: &Value, planned: &Value) -> Option<Diagnostic> {
+        let target = Target::of(planned, None).ok()?;
+        let enabled = planned.get("enabled").as_bool();
+        let conflict =
+            self.claims
+                .claim(&target.zone, &target.cluster_id, !prior.is_null(), enabled)?;
+        let cluster = &target.cluster_id;
+        let flips = match (conflict.other_enabled, enabled) {
+            (Some(a), Some(b)) if a != b => format!(
+                " They want different settings (enabled = {a} and {b}), so every apply would \
+                 switch SSL back and forth, restarting the database each time."
+            ),
+            _ => String::new(),
+        };
+        Some(
+            Diagnostic::error(
+                format!("Cluster {cluster} is managed by two {TYPE_NAME} resources"),
+                format!(
+                    "Another {TYPE_NAME} resource instance in this configuration (planned \
+                     earlier in this run, so Terraform names only this one) also manages \
+                     cluster {cluster} in zone {}.{flips} Keep exactly one resource per \
+                     cluster: remove the other (with `terraform state rm` or a `removed` block \
+                     if it is in state), or give it another cluster_id. (Resources under \
+                     another provider configuration, such as an alias, are not checked.)",
+                    target.zone
+                ),
+            )
+            .at(AttributePath::root("cluster_id")),
+        )
+    }
 }
 
 fn with_identity(state: &Value) -> Option<Value> {
@@ -227,14 +246,14 @@ impl MysqlPlusSsl {
             }
             (Err(problem), _) => {
                 let (diag, pending) = failure(problem, target, false);
-                let pending = pending.map(|job_id| PendingJob {
+                let running = pending.map(|job_id| RunningJob {
                     job_id,
                     enabled: want,
                 });
                 ApplyResponse {
                     new_identity: with_identity(&prior),
                     new_state: prior,
-                    private: encode_private(pending.as_ref()),
+                    private: Private::running(running).encode(),
                     diagnostics: diag.into(),
                 }
             }
@@ -257,7 +276,7 @@ impl MysqlPlusSsl {
             Err(d) => return read_error(d, state, req.private),
         };
         let mut private = req.private;
-        if let Some(pending) = decode_private(&private) {
+        if let Some(pending) = Private::decode(&private).running {
             match client
                 .describe_jobs(&target.zone, &[pending.job_id.as_str()])
                 .await
@@ -423,7 +442,13 @@ impl fw::Resource for MysqlPlusSsl {
     }
 
     async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
+        let prior = req.prior_state.clone();
         let mut resp = plan::plan(req, self.data.default_zone());
+        if !resp.planned_state.is_null()
+            && let Some(d) = self.claim(&prior, &resp.planned_state)
+        {
+            resp.diagnostics.push(d);
+        }
         // Validation runs again here: Terraform skips ValidateResourceConfig for values that
         // were unknown then and are known now.
         resp.diagnostics

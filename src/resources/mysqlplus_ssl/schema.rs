@@ -13,6 +13,12 @@ use crate::provider::{zone_error, zone_is_valid};
 pub const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
+/// A configuring_SSL job restarts MySQL, which takes longer than this in practice: a shorter
+/// timeout submits the job (a restart) and reports a failure at once, which helps no one.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Real cluster IDs are 11 characters; anything this long is a mistake, and echoing it whole
+/// in every message would bury the message.
+const CLUSTER_ID_MAX: usize = 64;
 
 pub fn schema() -> Schema {
     let timeouts = Block {
@@ -119,21 +125,33 @@ pub fn identity(cluster_id: &str, zone: &str) -> Value {
 
 /// Cluster IDs are `cl-` and lower-case letters and digits.
 pub fn cluster_id_is_valid(id: &str) -> bool {
-    id.strip_prefix("cl-").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    })
+    id.len() <= CLUSTER_ID_MAX
+        && id.strip_prefix("cl-").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// The value as a message may quote it: long ones are cut, so a pasted file does not fill the
+/// screen.
+fn quoted(id: &str) -> String {
+    if id.chars().count() <= CLUSTER_ID_MAX {
+        return format!("{id:?}");
+    }
+    let head: String = id.chars().take(24).collect();
+    format!("{head:?}... ({} characters)", id.chars().count())
 }
 
 pub fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
     Diagnostic::error(
         "Invalid cluster ID",
         format!(
-            "{id:?} is not a QingCloud cluster ID: it must be \"cl-\" followed by lower-case \
-             letters and digits, such as \"cl-ouhutv70\". Find it in the console or with \
-             `qingcloud iaas describe-clusters`."
+            "{} is not a QingCloud cluster ID: it must be \"cl-\" followed by lower-case \
+             letters and digits (at most {CLUSTER_ID_MAX} characters), such as \"cl-ouhutv70\". \
+             Find it in the console or with `qingcloud iaas describe-clusters`.",
+            quoted(id)
         ),
     )
     .at(path)
@@ -153,14 +171,24 @@ pub fn validate(config: &Value) -> Diagnostics {
     }
     let timeouts = config.get("timeouts");
     for kind in TIMEOUT_KINDS {
-        if let Some(text) = timeouts.get(kind).as_str()
-            && let Err(e) = parse_duration(text)
-        {
-            diags.push(
-                Diagnostic::error(format!("Invalid timeouts.{kind}"), e)
-                    .at(AttributePath::root("timeouts").attr(kind)),
-            );
-        }
+        let Some(text) = timeouts.get(kind).as_str() else {
+            continue;
+        };
+        let problem = match parse_duration(text) {
+            Err(e) => e,
+            Ok(d) if d < MIN_TIMEOUT => format!(
+                "{text:?} is shorter than the minimum of {}s. Switching SSL restarts MySQL, \
+                 which takes longer than that: the job would start (a restart) and the \
+                 {kind} would fail at once. Use at least \"{}s\" (the default is 30m).",
+                MIN_TIMEOUT.as_secs(),
+                MIN_TIMEOUT.as_secs()
+            ),
+            Ok(_) => continue,
+        };
+        diags.push(
+            Diagnostic::error(format!("Invalid timeouts.{kind}"), problem)
+                .at(AttributePath::root("timeouts").attr(kind)),
+        );
     }
     diags
 }
@@ -260,6 +288,26 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_below_the_minimum_are_refused_at_their_attribute() {
+        for short in ["0s", "2s", "29s"] {
+            let d = validate(&config("cl-abc", None, Some(short)));
+            assert_eq!(paths(&d), ["timeouts.create"], "{short}");
+            assert!(d.iter().next().unwrap().detail.contains("minimum"));
+        }
+        assert!(validate(&config("cl-abc", None, Some("30s"))).is_empty());
+    }
+
+    #[test]
+    fn a_huge_cluster_id_is_refused_and_not_echoed_whole() {
+        let huge = format!("cl-{}", "a".repeat(20_000));
+        assert!(!cluster_id_is_valid(&huge));
+        let d = validate(&config(&huge, None, None));
+        let detail = &d.iter().next().unwrap().detail;
+        assert!(detail.len() < 600, "{} characters", detail.len());
+        assert!(detail.contains("20003 characters"));
+    }
+
+    #[test]
     fn unknown_values_pass_validation() {
         let mut c = config("cl-abc", None, None);
         c.set("cluster_id", Value::Unknown);
@@ -271,6 +319,7 @@ mod tests {
     fn timeouts_default_to_thirty_minutes() {
         let c = config("cl-abc", None, Some("45s"));
         assert_eq!(timeout(&c, "create"), Duration::from_secs(45));
+        assert!(validate(&c).is_empty());
         assert_eq!(timeout(&c, "delete"), DEFAULT_TIMEOUT);
         assert_eq!(timeout(&Value::Null, "update"), DEFAULT_TIMEOUT);
     }
