@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 
 use crate::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
+use crate::qingcloud::ssl::HistoryPolicy;
 use crate::qingcloud::{self, Client};
 
 pub use schema::{zone_error, zone_is_valid};
@@ -16,6 +17,7 @@ pub use schema::{zone_error, zone_is_valid};
 #[derive(Default)]
 pub struct ProviderData {
     client: RwLock<Option<Client>>,
+    history: RwLock<HistoryPolicy>,
 }
 
 impl ProviderData {
@@ -37,8 +39,14 @@ impl ProviderData {
         guard.as_ref().map(|c| c.default_zone().to_string())
     }
 
-    fn set_client(&self, client: Client) {
+    /// How far readings of a cluster's job history may go.
+    pub fn history(&self) -> HistoryPolicy {
+        *self.history.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_client(&self, client: Client, history: HistoryPolicy) {
         *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        *self.history.write().unwrap_or_else(|p| p.into_inner()) = history;
     }
 }
 
@@ -98,7 +106,11 @@ impl fw::Provider for QingCloudProvider {
         match result {
             Ok(client) => {
                 tracing::debug!(zone = client.default_zone(), "provider configured");
-                self.data.set_client(client);
+                let history = match schema::job_history_limit(&config) {
+                    Ok(Some(jobs)) => HistoryPolicy::with_max_jobs(jobs),
+                    _ => HistoryPolicy::default(),
+                };
+                self.data.set_client(client, history);
             }
             Err(e) => {
                 let d =

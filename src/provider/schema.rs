@@ -45,6 +45,16 @@ pub fn schema() -> Schema {
                      plain `http` elsewhere than loopback gets a warning). Falls back to \
                      `QINGCLOUD_ENDPOINT`.",
                 ),
+                Attribute::new(
+                    "job_history_limit",
+                    Type::Number,
+                    Presence::Optional,
+                    "How many of a cluster's newest jobs a reading may look through for the \
+                     last `configuring_SSL` job (default 5000; read 100 per call). No API \
+                     reports whether SSL is on, so the provider reads the job history. When the \
+                     limit is reached without an answer, a refresh keeps the recorded setting \
+                     with a warning, and an import or apply fails: raise the limit then.",
+                ),
             ],
             ..Block::default()
         },
@@ -92,7 +102,30 @@ pub fn validate(config: &Value) -> Diagnostics {
     if let Some(endpoint) = config.get("endpoint").as_str() {
         diags.extend(validate_endpoint(endpoint));
     }
+    if let Err(d) = job_history_limit(config) {
+        diags.push(d);
+    }
     diags
+}
+
+/// The largest `job_history_limit`: 10,000 calls of 100 jobs for one reading is already more
+/// than anyone should wait for.
+const JOB_HISTORY_MAX: i64 = 1_000_000;
+
+/// `job_history_limit` when set and known; an error when it is not a sane whole number.
+pub fn job_history_limit(config: &Value) -> Result<Option<u32>, Diagnostic> {
+    let value = config.get("job_history_limit");
+    let Value::Number(n) = value else {
+        return Ok(None);
+    };
+    match n.as_i64() {
+        Some(v @ 1..=JOB_HISTORY_MAX) => Ok(u32::try_from(v).ok()),
+        _ => Err(Diagnostic::error(
+            "Invalid job_history_limit",
+            format!("job_history_limit must be a whole number from 1 to {JOB_HISTORY_MAX}."),
+        )
+        .at(AttributePath::root("job_history_limit"))),
+    }
 }
 
 fn validate_endpoint(endpoint: &str) -> Diagnostics {

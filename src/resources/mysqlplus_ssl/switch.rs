@@ -1,21 +1,37 @@
 //! Switching SSL: the one place that submits `configuring_SSL`. It looks before it leaps
-//! (cluster gone? already set? a job for the same setting already running?) so that one
-//! change of `enabled` costs at most one database restart, however often it is retried,
-//! interrupted or timed out.
+//! (cluster gone, stopped or not MySQL Plus? already set? a job for the same setting already
+//! running?) and looks again after every wait, so that one change of `enabled` costs at most
+//! one database restart, however often it is retried, interrupted or timed out, and never one
+//! that the plan did not announce.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::qingcloud::Client;
 use crate::qingcloud::jobs::WaitError;
-use crate::qingcloud::ssl::ssl_job_setting;
+use crate::qingcloud::ssl::{HistoryPolicy, Prior, Setting, ssl_job_setting};
+use crate::qingcloud::{Client, Error};
 
 use super::schema::Target;
 
+/// What one switch is asked to do.
+pub struct Request<'a> {
+    pub target: &'a Target,
+    pub want: bool,
+    /// What the state says, for updates and deletes; None for a create.
+    pub prior: Option<Prior<'a>>,
+    /// Whether the plan this apply follows warned that applying restarts the database. A
+    /// switch that is needed now but was not announced (the setting changed since the plan)
+    /// is refused: see DESIGN.md, "Restarts only when announced".
+    pub announced: bool,
+    pub timeout: Duration,
+    pub history: HistoryPolicy,
+}
+
 /// A switch that reached the wanted setting. `job_id` is the job that put it there, when one
-/// was needed.
+/// is known.
 #[derive(Debug)]
 pub struct Switched {
     pub job_id: Option<String>,
@@ -26,6 +42,19 @@ pub struct Switched {
 pub enum Problem {
     /// The cluster is absent, `deleted` or `ceased`.
     Gone,
+    /// The cluster exists but cannot run a service now (`stopped`, `suspended`, ...).
+    NotActive { status: String },
+    /// The cluster belongs to another app than MySQL Plus.
+    OtherApp { app_id: String },
+    /// Switching is needed now, but the plan did not say so.
+    Unannounced {
+        current: bool,
+        job_id: Option<String>,
+    },
+    /// The job history did not tell the current setting within the reading's limit.
+    Undetermined { jobs_read: u64, total_count: u64 },
+    /// QingCloud kept refusing the submission as "cannot change now" (1400).
+    Refused { attempts: u32, message: String },
     /// The job ran and failed: the setting did not change.
     Failed { job_id: String, message: String },
     /// Timed out or interrupted. When `job_id` is set, that job may still be running and its
@@ -40,91 +69,182 @@ pub enum Problem {
 
 pub type Outcome = Result<Switched, Problem>;
 
-pub async fn switch(
-    client: &Client,
-    target: &Target,
-    want: bool,
-    timeout: Duration,
+/// Other configuring_SSL jobs waited out before the cluster counts as too busy to switch.
+const OTHER_JOBS: u32 = 5;
+/// 1400 answers to a submission before giving up, and the pause after each (times its number):
+/// the cluster looked idle to us, so the refusal is about something we cannot see.
+const REFUSALS: u32 = 4;
+const REFUSAL_PAUSE: Duration = Duration::from_secs(3);
+
+fn interrupted() -> Problem {
+    Problem::Unfinished {
+        job_id: None,
+        message: "Interrupted before any job was submitted; nothing changed".into(),
+    }
+}
+
+/// Runs an API read, or gives up when Terraform asks the provider to stop. Dropping a read
+/// half-way is harmless: it changes nothing.
+async fn unless_cancelled<T>(
     cancel: &CancellationToken,
-) -> Outcome {
-    let deadline = Instant::now() + timeout;
+    read: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Problem> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(interrupted()),
+        r = read => r.map_err(|e| Problem::Error { message: e.to_string() }),
+    }
+}
+
+pub async fn switch(client: &Client, req: Request<'_>, cancel: &CancellationToken) -> Outcome {
+    let deadline = Instant::now() + req.timeout;
     let remaining = || deadline.saturating_duration_since(Instant::now());
-    let Target { cluster_id, zone } = target;
-    // Another configuring_SSL job (the console's, or one for the opposite setting) is waited
-    // out at most a few times; after that the cluster is busy for reasons we should report.
-    for _ in 0..5 {
-        let state = match client.read_ssl(zone, cluster_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                return Err(Problem::Error {
-                    message: e.to_string(),
-                });
-            }
-        };
-        if state.is_gone() {
+    let Target { cluster_id, zone } = req.target;
+    let mut other_jobs = 0;
+    let mut refusals = 0;
+    loop {
+        let prior = req.prior.as_ref().map(|p| Prior {
+            job_id: p.job_id,
+            enabled: p.enabled,
+        });
+        let state = unless_cancelled(
+            cancel,
+            client.read_ssl(zone, cluster_id, prior, req.history),
+        )
+        .await?;
+        let Some(cluster) = state.cluster.as_ref().filter(|c| !c.is_gone()) else {
             return Err(Problem::Gone);
+        };
+        if !cluster.is_mysql_plus() {
+            return Err(Problem::OtherApp {
+                app_id: cluster.app_id.clone(),
+            });
         }
         if let Some(job) = state.in_flight.as_ref() {
-            if ssl_job_setting(job) == Some(want) {
+            if ssl_job_setting(job) == Some(req.want) {
                 tracing::info!(job_id = %job.job_id, cluster_id, "adopting a configuring_SSL job already running for this setting");
                 return wait(client, zone, &job.job_id, remaining(), cancel).await;
+            }
+            other_jobs += 1;
+            if other_jobs > OTHER_JOBS {
+                return Err(Problem::Unfinished {
+                    job_id: None,
+                    message: format!(
+                        "Cluster {cluster_id} kept running other configuring_SSL jobs (the \
+                         latest is {}); nothing was submitted. Try again when they are done.",
+                        job.job_id
+                    ),
+                });
             }
             tracing::info!(job_id = %job.job_id, cluster_id, "waiting for another configuring_SSL job to finish first");
             match client
                 .wait_for_job(zone, &job.job_id, remaining(), cancel)
                 .await
             {
+                // Whatever it left, look again before deciding.
                 Ok(_) | Err(WaitError::JobFailed { .. }) => continue,
                 Err(e) => {
                     return Err(Problem::Unfinished {
                         job_id: None,
                         message: format!(
-                            "Another configuring_SSL job ({}) was still running on {cluster_id}: {e}",
+                            "Another configuring_SSL job ({}) was still running on \
+                             {cluster_id}: {e}. Nothing was submitted",
                             job.job_id
                         ),
                     });
                 }
             }
         }
-        if state.enabled == want {
-            return Ok(Switched {
-                job_id: state.setting_job_id().map(str::to_string),
+        let (current, job_id) = match &state.setting {
+            Setting::Seen { enabled, job } => (*enabled, job.as_ref().map(|j| j.job_id.clone())),
+            Setting::PriorStands { enabled } => (
+                *enabled,
+                req.prior
+                    .as_ref()
+                    .and_then(|p| p.job_id.map(str::to_string)),
+            ),
+            Setting::Unknown {
+                jobs_read,
+                total_count,
+            } => {
+                return Err(Problem::Undetermined {
+                    jobs_read: *jobs_read,
+                    total_count: *total_count,
+                });
+            }
+        };
+        if current == req.want {
+            return Ok(Switched { job_id });
+        }
+        if !req.announced {
+            return Err(Problem::Unannounced { current, job_id });
+        }
+        // A stopped cluster cannot run the service; QingCloud would refuse (1400) every try.
+        if !cluster.is_active() {
+            return Err(Problem::NotActive {
+                status: cluster.status.clone(),
             });
         }
-        // The reading just showed the cluster; look again only if it was busy.
-        let idle = state.cluster.as_ref().is_some_and(|c| c.is_idle());
-        if !idle {
+        if !cluster.is_idle() {
             match client
                 .wait_cluster_idle(zone, cluster_id, remaining(), cancel)
                 .await
             {
-                Ok(_) => {}
+                // The wait may have been long: the console may have switched SSL meanwhile,
+                // so the reading is stale. Read again before submitting.
+                Ok(_) => continue,
                 Err(WaitError::ClusterGone { .. }) => return Err(Problem::Gone),
                 Err(e) => {
                     return Err(Problem::Unfinished {
                         job_id: None,
-                        message: format!("Cluster {cluster_id} did not become idle: {e}"),
+                        message: format!(
+                            "Cluster {cluster_id} did not become idle: {e}. Nothing was submitted"
+                        ),
                     });
                 }
             }
         }
+        if cancel.is_cancelled() {
+            return Err(interrupted());
+        }
         match client
-            .submit_ssl(zone, cluster_id, want, &state.seen_job_ids)
+            .submit_ssl(zone, cluster_id, req.want, &state.seen_job_ids)
             .await
         {
             Ok(job_id) => {
-                tracing::info!(%job_id, cluster_id, want, "configuring_SSL submitted");
+                tracing::info!(%job_id, cluster_id, want = req.want, "configuring_SSL submitted");
                 return wait(client, zone, &job_id, remaining(), cancel).await;
             }
-            // Busy: something started between our look and our call; look again.
-            Err(e) if e.is_busy() => continue,
+            // Busy: something started between our look and our call, or the cluster is in a
+            // state we cannot see. Pause, look again, and give up after a few.
+            Err(e) if e.is_busy() => {
+                refusals += 1;
+                if refusals >= REFUSALS {
+                    return Err(Problem::Refused {
+                        attempts: refusals,
+                        message: e.to_string(),
+                    });
+                }
+                let pause = REFUSAL_PAUSE * refusals;
+                if pause >= remaining() {
+                    return Err(Problem::Refused {
+                        attempts: refusals,
+                        message: e.to_string(),
+                    });
+                }
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Err(interrupted()),
+                    _ = client.clock().sleep(pause) => {}
+                }
+            }
             Err(e) if e.is_not_found() => return Err(Problem::Gone),
             Err(e) if e.outcome_unknown() => {
                 return Err(Problem::Unfinished {
                     job_id: None,
                     message: format!(
                         "It is not known whether QingCloud accepted the request ({e}). The next \
-                         apply looks at the cluster's jobs first and adopts the job if it exists."
+                         apply looks at the cluster's jobs first and adopts the job if it exists"
                     ),
                 });
             }
@@ -135,12 +255,6 @@ pub async fn switch(
             }
         }
     }
-    Err(Problem::Unfinished {
-        job_id: None,
-        message: format!(
-            "Cluster {cluster_id} stayed busy with other configuring_SSL jobs; try again later."
-        ),
-    })
 }
 
 async fn wait(

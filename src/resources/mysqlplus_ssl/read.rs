@@ -1,0 +1,238 @@
+//! Refresh and import. A reading never invents a setting: it reports what the job history
+//! shows, keeps what the state says when the history proves it still stands, and otherwise
+//! keeps the recorded setting with a warning (refresh) or fails (import, where nothing is
+//! recorded).
+
+use crate::framework::{
+    AttributePath, Context, Diagnostic, Diagnostics, ImportRequest, ImportResponse, ReadRequest,
+    ReadResponse, Value,
+};
+use crate::provider::{zone_error, zone_is_valid};
+use crate::qingcloud::JobStatus;
+use crate::qingcloud::ssl::{MYSQL_PLUS_APP_IDS, Prior, Setting, ssl_job_setting};
+
+use super::apply::undetermined;
+use super::private::{Private, RunningJob};
+use super::schema::{TYPE_NAME, cluster_id_error, cluster_id_is_valid, identity};
+use super::{MysqlPlusSsl, with_identity};
+
+fn stopped() -> Diagnostic {
+    Diagnostic::error(
+        "Refresh interrupted",
+        "Terraform asked the provider to stop before the reading finished; the state is \
+         unchanged.",
+    )
+}
+
+impl MysqlPlusSsl {
+    pub(super) async fn refresh(&self, ctx: &Context, req: ReadRequest) -> ReadResponse {
+        let mut state = req.current_state;
+        let (client, target) = match self.client_and_target(&state) {
+            Ok(v) => v,
+            Err(d) => return read_error(d, state, req.private),
+        };
+        let private_in = req.private;
+        let mut running = Private::decode(&private_in).running;
+        if let Some(job) = running.clone() {
+            let looked = tokio::select! {
+                biased;
+                _ = ctx.cancel.cancelled() => return read_error(stopped(), state, private_in),
+                r = client.describe_jobs(&target.zone, &[job.job_id.as_str()]) => r,
+            };
+            match looked {
+                Ok(jobs) => match jobs.iter().find(|j| j.job_id == job.job_id) {
+                    Some(j) if j.status.is_in_progress() => {
+                        tracing::info!(job_id = %j.job_id, "configuring_SSL job still running; keeping it in private state");
+                    }
+                    Some(j) => {
+                        if j.status == JobStatus::Successful {
+                            state.set("job_id", Value::string(&j.job_id));
+                        }
+                        running = None;
+                    }
+                    None => running = None,
+                },
+                Err(e) => {
+                    return read_error(
+                        Diagnostic::error("Cannot read QingCloud job", e.to_string()),
+                        state,
+                        private_in,
+                    );
+                }
+            }
+        }
+        let prior = state.get("enabled").as_bool().map(|enabled| Prior {
+            job_id: state.get("job_id").as_str(),
+            enabled,
+        });
+        let read = client.read_ssl(&target.zone, &target.cluster_id, prior, self.data.history());
+        let ssl = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => return read_error(stopped(), state.clone(), private_in),
+            r = read => r,
+        };
+        let ssl = match ssl {
+            Ok(s) => s,
+            Err(e) => {
+                return read_error(
+                    Diagnostic::error(
+                        format!("Cannot read cluster {}", target.cluster_id),
+                        format!("{e}. The state keeps the recorded setting; nothing was changed."),
+                    ),
+                    state,
+                    private_in,
+                );
+            }
+        };
+        let Some(cluster) = ssl.cluster.as_ref().filter(|c| !c.is_gone()) else {
+            tracing::info!(cluster_id = %target.cluster_id, "cluster is gone; removing from state");
+            return ReadResponse::default();
+        };
+        if !cluster.is_mysql_plus() {
+            return read_error(
+                Diagnostic::error(
+                    format!("Cluster {} is not a MySQL Plus cluster", target.cluster_id),
+                    format!(
+                        "It belongs to app {}; qingcloud_mysqlplus_ssl manages only MySQL Plus \
+                         clusters (app {}). Check cluster_id and zone.",
+                        cluster.app_id,
+                        MYSQL_PLUS_APP_IDS.join(", ")
+                    ),
+                )
+                .at(AttributePath::root("cluster_id")),
+                state,
+                private_in,
+            );
+        }
+        // A job switching SSL now (the console's, say) is remembered so that the plan can
+        // name it and the apply can wait for it.
+        if running.is_none()
+            && let Some(job) = &ssl.in_flight
+            && let Some(enabled) = ssl_job_setting(job)
+        {
+            running = Some(RunningJob {
+                job_id: job.job_id.clone(),
+                enabled,
+            });
+        }
+        let mut diagnostics = Diagnostics::default();
+        match &ssl.setting {
+            Setting::Seen { enabled, job } => {
+                // The setting changed without an apply that finished (the console, or an
+                // apply that was killed): `job_id` then names the job that made the setting.
+                if state.get("enabled").as_bool() != Some(*enabled) {
+                    let job_id = job
+                        .as_ref()
+                        .map_or(Value::Null, |j| Value::string(&j.job_id));
+                    state.set("job_id", job_id);
+                }
+                state.set("enabled", Value::Bool(*enabled));
+            }
+            Setting::PriorStands { .. } => {}
+            Setting::Unknown {
+                jobs_read,
+                total_count,
+            } => {
+                let cluster = &target.cluster_id;
+                if state.get("enabled").as_bool().is_none() {
+                    return read_error(
+                        undetermined(cluster, *jobs_read, *total_count, "Nothing was imported."),
+                        state,
+                        private_in,
+                    );
+                }
+                diagnostics.push(Diagnostic::warning(
+                    format!("SSL setting of cluster {cluster} not confirmed"),
+                    format!(
+                        "The provider reads the SSL setting from the cluster's job history and \
+                         looked through the newest {jobs_read} of {total_count} jobs without \
+                         finding a configuring_SSL job or the job recorded in state. It keeps \
+                         the recorded setting. Raise `job_history_limit` in the provider block \
+                         to confirm it."
+                    ),
+                ));
+            }
+        }
+        state.set("id", Value::string(&target.cluster_id));
+        state.set("zone", Value::string(&target.zone));
+        ReadResponse {
+            new_identity: with_identity(&state),
+            new_state: state,
+            private: Private::running(running).encode(),
+            diagnostics,
+        }
+    }
+
+    pub(super) fn import_state(&self, req: ImportRequest) -> ImportResponse {
+        let given = if req.id.is_empty() {
+            match &req.identity {
+                Some(identity) => (
+                    identity.get("zone").as_str().map(str::to_string),
+                    identity
+                        .get("cluster_id")
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                None => (None, String::new()),
+            }
+        } else {
+            match req.id.split_once('/') {
+                Some((zone, cluster)) => (Some(zone.to_string()), cluster.to_string()),
+                None => (None, req.id.clone()),
+            }
+        };
+        let (zone, cluster_id) = given;
+        let bad_id = |d: Diagnostic| ImportResponse {
+            diagnostics: Diagnostic {
+                detail: format!(
+                    "{} Import with `terraform import {TYPE_NAME}.NAME cl-xxxxxxxx` or \
+                     `zone/cl-xxxxxxxx`, e.g. `pek3a/cl-ouhutv70`.",
+                    d.detail
+                ),
+                ..d
+            }
+            .into(),
+            ..Default::default()
+        };
+        if !cluster_id_is_valid(&cluster_id) {
+            return bad_id(cluster_id_error(
+                &cluster_id,
+                AttributePath::root("cluster_id"),
+            ));
+        }
+        if let Some(z) = zone.as_deref()
+            && !zone_is_valid(z)
+        {
+            return bad_id(zone_error(z, AttributePath::root("zone")));
+        }
+        let Some(zone) = zone.or_else(|| self.data.default_zone()) else {
+            return bad_id(Diagnostic::error(
+                "No zone",
+                "The import ID names no zone and the provider has none.",
+            ));
+        };
+        let state = Value::object([
+            ("id", Value::string(&cluster_id)),
+            ("cluster_id", Value::string(&cluster_id)),
+            ("zone", Value::string(&zone)),
+            ("enabled", Value::Null),
+            ("job_id", Value::Null),
+            ("timeouts", Value::Null),
+        ]);
+        ImportResponse {
+            identity: Some(identity(&cluster_id, &zone)),
+            state,
+            ..Default::default()
+        }
+    }
+}
+
+fn read_error(d: Diagnostic, state: Value, private: Vec<u8>) -> ReadResponse {
+    ReadResponse {
+        new_identity: with_identity(&state),
+        new_state: state,
+        private,
+        diagnostics: d.into(),
+    }
+}
