@@ -34,7 +34,11 @@ pub use credentials::{
 };
 pub use error::{Error, TransportKind};
 pub use jobs::{WaitError, WaitPolicy};
-pub use model::{Cluster, Directive, Job, JobStatus};
+pub use actions::JobsPage;
+pub use model::{Cluster, Directive, Job, JobStatus, MYSQL_PLUS_APP_IDS};
 pub use rate_limit::{RateLimit, RateLimiter};
 pub use retry::{RetryClass, RetryPolicy};
-pub use ssl::{SslState, configssl_value, parse_configssl, ssl_job_setting};
+pub use ssl::{
+    HistoryPolicy, Prior, Setting, SslJobKind, SslState, configssl_value, parse_configssl,
+    ssl_job_kind, ssl_job_setting,
+};
