@@ -1,10 +1,12 @@
 //! Typed wrappers over the few actions the provider needs.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::client::Client;
 use super::error::Error;
-use super::model::{Cluster, Job, parse_list, value_to_string};
+use super::model::{Cluster, Job, Listed, parse_set, parse_total_count, unusable, value_to_string};
 
 /// DescribeJobs and DescribeClusters take at most this many ids per call.
 pub const MAX_IDS_PER_CALL: usize = 100;
@@ -54,6 +56,10 @@ impl Client {
     }
 
     /// The clusters with these ids (verbose); absent ids are simply missing from the result.
+    /// Callers take a missing cluster for deleted, so an answer that does not say so plainly is
+    /// an error (`Error::UnusableAnswer`): no `cluster_set`, an entry we cannot read or without
+    /// an id (it may be the one asked about), a cluster listed twice (which one is true?), or a
+    /// `total_count` above what was listed (the missing one may be on another page).
     pub async fn describe_clusters(
         &self,
         zone: &str,
@@ -71,33 +77,32 @@ impl Client {
         .await
     }
 
-    /// The cluster's newest `limit` jobs, newest first.
-    pub async fn describe_cluster_jobs(
-        &self,
-        zone: &str,
-        cluster_id: &str,
-        limit: u32,
-    ) -> Result<Vec<Job>, Error> {
-        self.describe_cluster_jobs_page(zone, cluster_id, 0, limit)
-            .await
-    }
-
-    /// One page of the cluster's jobs, newest first.
+    /// One page of the cluster's jobs as the server lists them. `reverse=1` and
+    /// `sort_key=create_time` are what QingCloud's Python SDK sends; the documentation names
+    /// neither and states no order, so callers must not trust the order (see `ssl::History`).
     pub async fn describe_cluster_jobs_page(
         &self,
         zone: &str,
         cluster_id: &str,
-        offset: u32,
+        offset: u64,
         limit: u32,
-    ) -> Result<Vec<Job>, Error> {
+    ) -> Result<JobsPage, Error> {
+        let action = "DescribeClusterJobs";
+        let limit = limit.clamp(1, 100);
         let params = vec![
             p("cluster", cluster_id),
             p("reverse", "1"),
+            p("sort_key", "create_time"),
             p("offset", offset.to_string()),
-            p("limit", limit.clamp(1, 100).to_string()),
+            p("limit", limit.to_string()),
         ];
-        let response = self.call("DescribeClusterJobs", zone, params, true).await?;
-        Ok(parse_list(&response, "job_set"))
+        let response = self.call(action, zone, params, true).await?;
+        Ok(JobsPage {
+            jobs: parse_set(&response, "job_set", action, zone)?,
+            total_count: parse_total_count(&response, action, zone)?,
+            offset,
+            limit,
+        })
     }
 
     /// The jobs with these ids, in as many calls of up to 100 ids as needed.
@@ -112,7 +117,8 @@ impl Client {
 
     /// A Describe action over a list of ids (`PREFIX.N`) plus `extra` parameters, in calls of up
     /// to 100 ids, each asking for a page as large as its ids (the default page is smaller).
-    async fn describe_by_ids<T: serde::de::DeserializeOwned>(
+    /// Every answer must be usable (see `describe_clusters`): an absent record must mean absent.
+    async fn describe_by_ids<T: serde::de::DeserializeOwned + Listed>(
         &self,
         action: &str,
         zone: &str,
@@ -121,16 +127,50 @@ impl Client {
         extra: &[(&str, &str)],
         set_key: &str,
     ) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
+        let mut items: Vec<T> = Vec::new();
+        let mut listed = HashSet::new();
         for chunk in ids.chunks(MAX_IDS_PER_CALL) {
             let mut params = indexed(prefix, chunk);
             params.extend(extra.iter().map(|(k, v)| p(*k, *v)));
             params.push(p("limit", chunk.len().to_string()));
             let response = self.call(action, zone, params, true).await?;
-            items.extend(parse_list::<T>(&response, set_key));
+            let page: Vec<T> = parse_set(&response, set_key, action, zone)?;
+            if let Some(total) = parse_total_count(&response, action, zone)?
+                && total > page.len() as u64
+            {
+                return Err(unusable(
+                    action,
+                    zone,
+                    format!(
+                        "{} of total_count {total} in {set_key}: an absent {} may be on another page",
+                        page.len(),
+                        T::KIND
+                    ),
+                ));
+            }
+            for item in page {
+                if !listed.insert(item.id().to_string()) {
+                    return Err(unusable(
+                        action,
+                        zone,
+                        format!("{} {} listed twice", T::KIND, item.id()),
+                    ));
+                }
+                items.push(item);
+            }
         }
         Ok(items)
     }
+}
+
+/// One DescribeClusterJobs answer: the jobs as listed, the `total_count` (None when the answer
+/// had none), and the range asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobsPage {
+    pub jobs: Vec<Job>,
+    pub total_count: Option<u64>,
+    pub offset: u64,
+    pub limit: u32,
 }
 
 #[cfg(test)]
@@ -247,7 +287,12 @@ mod tests {
         send(client.describe_jobs("z", &["j-1"]));
         send(client.wait_for_job("z", "j-1", d, &cancel));
         send(client.wait_cluster_idle("z", "cl-1", d, &cancel));
-        send(client.read_ssl("z", "cl-1"));
+        send(client.read_ssl(
+            "z",
+            "cl-1",
+            None,
+            crate::qingcloud::HistoryPolicy::default(),
+        ));
         let before = std::collections::HashSet::new();
         send(client.submit_ssl("z", "cl-1", true, &before));
         fn sync<T: Send + Sync + Clone>(_: &T) {}

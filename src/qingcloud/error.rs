@@ -82,6 +82,15 @@ pub enum Error {
         action: String,
         zone: String,
     },
+    /// A well-formed answer (ret_code 0) that cannot be used: a list key missing, an entry that
+    /// is not an object, a record we cannot place or classify. Reading it again gives the same
+    /// answer, so it is not retried; and no conclusion (a setting, "gone") is drawn from it.
+    /// `detail` never holds a job's directive (directives can hold passwords).
+    UnusableAnswer {
+        detail: String,
+        action: String,
+        zone: String,
+    },
 }
 
 impl Error {
@@ -89,7 +98,8 @@ impl Error {
         match self {
             Error::Api { action, .. }
             | Error::Transport { action, .. }
-            | Error::BadResponse { action, .. } => action,
+            | Error::BadResponse { action, .. }
+            | Error::UnusableAnswer { action, .. } => action,
         }
     }
 
@@ -97,7 +107,8 @@ impl Error {
         match self {
             Error::Api { zone, .. }
             | Error::Transport { zone, .. }
-            | Error::BadResponse { zone, .. } => zone,
+            | Error::BadResponse { zone, .. }
+            | Error::UnusableAnswer { zone, .. } => zone,
         }
     }
 
@@ -117,6 +128,9 @@ impl Error {
             Error::Transport { kind, .. } => kind.maybe_sent(),
             // A 200 whose body we cannot parse: the server probably acted.
             Error::BadResponse { .. } => true,
+            // The server answered, so it handled the request; whether an action acted is for
+            // the caller to find out before sending again.
+            Error::UnusableAnswer { .. } => true,
         }
     }
 
@@ -170,6 +184,14 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "QingCloud {action} in zone {zone}: unexpected response ({detail})"
+            ),
+            Error::UnusableAnswer {
+                detail,
+                action,
+                zone,
+            } => write!(
+                f,
+                "QingCloud {action} in zone {zone}: unusable answer: {detail}"
             ),
         }
     }

@@ -79,6 +79,12 @@ pub enum WaitError {
     Cancelled {
         job_id: String,
     },
+    /// The job has a status none of the documented five: whether it still runs, succeeded or
+    /// failed is unknown, so the wait neither goes on (it might never end) nor succeeds.
+    UnknownStatus {
+        job_id: String,
+        status: String,
+    },
     JobNotFound {
         job_id: String,
         zone: String,
@@ -130,6 +136,11 @@ impl fmt::Display for WaitError {
                     "stopped waiting for QingCloud job {job_id}; the job itself goes on"
                 )
             }
+            WaitError::UnknownStatus { job_id, status } => write!(
+                f,
+                "QingCloud job {job_id} has status \"{status}\", which is none of pending, \
+                 working, successful, failed, done with failure: whether it ran cannot be told"
+            ),
             WaitError::JobNotFound { job_id, zone } => {
                 write!(f, "QingCloud job {job_id} not found in zone {zone}")
             }
@@ -365,10 +376,11 @@ impl Client {
                             });
                         }
                         JobStatus::Pending | JobStatus::Working => {}
-                        JobStatus::Other(s) => {
-                            if last_status.as_ref() != Some(&job.status) {
-                                tracing::warn!(zone, job_id, status = %s, "unknown job status; still waiting");
-                            }
+                        JobStatus::Other(status) => {
+                            return Err(WaitError::UnknownStatus {
+                                job_id: job_id.into(),
+                                status: status.clone(),
+                            });
                         }
                     }
                     last_status = Some(job.status);
@@ -481,11 +493,23 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn unknown_status_is_waited_on_not_taken_for_success() {
-        let api = jobs_api(|_, n| Some(if n < 3 { "rolling back" } else { "successful" }));
+    async fn unknown_status_is_an_error_not_success_nor_an_endless_wait() {
+        let api = jobs_api(|_, n| Some(if n < 2 { "working" } else { "rolling back" }));
         let client = fake_client(&api);
-        assert!(wait(&client, "j-3", 600).await.is_ok());
-        assert_eq!(api.count("DescribeJobs"), 3);
+        let err = wait(&client, "j-3", 600).await.unwrap_err();
+        assert_eq!(
+            err,
+            WaitError::UnknownStatus {
+                job_id: "j-3".into(),
+                status: "rolling back".into()
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("j-3") && text.contains("rolling back"),
+            "{text}"
+        );
+        assert_eq!(api.count("DescribeJobs"), 2);
     }
 
     #[tokio::test(start_paused = true)]

@@ -37,6 +37,8 @@ pub fn classify(err: &Error) -> RetryClass {
         },
         // Possibly a proxy that cut the body short; a second read usually works.
         Error::BadResponse { .. } => RetryClass::Backoff,
+        // Asking again gives the same answer.
+        Error::UnusableAnswer { .. } => RetryClass::Never,
     }
 }
 

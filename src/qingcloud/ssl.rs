@@ -1,27 +1,32 @@
 //! The MySQL Plus `configuring_SSL` custom service as QingCloud domain logic.
 //!
 //! No API reports whether SSL is on. The best API-only reading is the cluster's newest
-//! *successful* configuring_SSL job: its `configssl` is the current setting; none means off, the
-//! default. Toggling restarts the database, so submitting must never happen twice by accident.
+//! *successful* configuring_SSL job: its `configssl` is the current setting; none in the whole
+//! history means off, the default. Toggling restarts the database, so submitting must never
+//! happen twice by accident, and a reading must never invent a setting: what it cannot read is
+//! an error, and what it did not read is `Setting::Unknown`.
+//!
+//! DescribeClusterJobs documents no order (the SDK sends `reverse=1`, which a server may
+//! ignore), so `History` finds out which end of the listing holds the newest jobs and walks the
+//! history newest to oldest, whichever order the server lists in.
 
+use std::cmp::Reverse;
 use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::actions::JobsPage;
 use super::client::Client;
 use super::error::Error;
-use super::model::{Cluster, Job, JobStatus};
+use super::model::{Cluster, Job, JobStatus, unusable};
 
 pub const SERVICE: &str = "configuring_SSL";
 pub const ROLE: &str = "maininstance";
 const ACTION: &str = "RunClusterCustomService";
-
-/// Jobs per DescribeClusterJobs page when looking for the newest SSL job.
-const PAGE: u32 = 50;
-/// Pages to read at most: a cluster with hundreds of newer jobs and no SSL job in them is
-/// treated as never having had SSL changed, rather than paging forever.
-const MAX_PAGES: u32 = 10;
+const JOBS: &str = "DescribeClusterJobs";
+/// DescribeClusterJobs' documented maximum `limit`.
+const MAX_PAGE: u32 = 100;
 /// How many recent jobs `submit_ssl` looks at after an ambiguous failure.
 const RECENT: u32 = 30;
 /// After an ambiguous failure: looks at the cluster's jobs (a moment apart, since a new job may
@@ -47,34 +52,128 @@ pub fn parse_configssl(s: &str) -> Option<bool> {
     }
 }
 
+/// What a job is to the SSL reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslJobKind {
+    /// Not a configuring_SSL job.
+    NotSsl,
+    /// A configuring_SSL job for this setting.
+    Ssl(bool),
+    /// Possibly a configuring_SSL job, but its record does not tell (why, for messages).
+    Unreadable(&'static str),
+}
+
+/// Sorts a job out. Only RunClusterCustomService jobs (or jobs that name no action, which
+/// could be one) can be configuring_SSL jobs; for those the directive must say which service
+/// ran and, for configuring_SSL, which setting.
+pub fn ssl_job_kind(job: &Job) -> SslJobKind {
+    let action = job.job_action.trim();
+    if !action.is_empty() && !action.eq_ignore_ascii_case(ACTION) {
+        return SslJobKind::NotSsl;
+    }
+    let Some(directive) = job.directive() else {
+        return SslJobKind::Unreadable("its directive is not a JSON object");
+    };
+    let Some(service) = directive.service else {
+        return SslJobKind::Unreadable("its directive names no service");
+    };
+    if !service.trim().eq_ignore_ascii_case(SERVICE) {
+        return SslJobKind::NotSsl;
+    }
+    let setting = match directive
+        .service_params
+        .as_ref()
+        .and_then(|p| p.get("configssl"))
+    {
+        Some(Value::String(s)) => parse_configssl(s),
+        Some(Value::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    match setting {
+        Some(enabled) => SslJobKind::Ssl(enabled),
+        None => SslJobKind::Unreadable("its configssl cannot be read"),
+    }
+}
+
 /// The setting a job applies, when it is a configuring_SSL job with a readable `configssl`.
 pub fn ssl_job_setting(job: &Job) -> Option<bool> {
-    if !job.job_action.is_empty() && job.job_action != ACTION {
-        return None;
-    }
-    let directive = job.directive()?;
-    if directive.service.as_deref() != Some(SERVICE) {
-        return None;
-    }
-    match directive.service_params?.get("configssl")? {
-        Value::String(s) => parse_configssl(s),
-        Value::Bool(b) => Some(*b),
+    match ssl_job_kind(job) {
+        SslJobKind::Ssl(enabled) => Some(enabled),
         _ => None,
     }
 }
 
-/// What the API says about a cluster's SSL setting.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SslState {
-    /// None when the cluster is absent; a `deleted`/`ceased` cluster is gone too (see `is_gone`).
-    pub cluster: Option<Cluster>,
-    /// The newest successful configuring_SSL job's setting; false when there is none.
+/// What Terraform's state says: the job that made the setting (None = never switched) and the
+/// setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prior<'a> {
+    pub job_id: Option<&'a str>,
     pub enabled: bool,
-    pub last_successful: Option<Job>,
-    /// A pending or working configuring_SSL job newer than `last_successful`.
+}
+
+/// How much of a cluster's job history one reading may read: `max_pages` DescribeClusterJobs
+/// calls of `page_size` jobs (at most 100, the API's maximum). Default: 100 × 50, 5,000 jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryPolicy {
+    pub page_size: u32,
+    pub max_pages: u32,
+}
+
+impl Default for HistoryPolicy {
+    fn default() -> Self {
+        HistoryPolicy {
+            page_size: MAX_PAGE,
+            max_pages: 50,
+        }
+    }
+}
+
+impl HistoryPolicy {
+    /// Pages of 100 enough for `n` jobs (rounded up), at least one.
+    pub fn with_max_jobs(n: u32) -> Self {
+        HistoryPolicy {
+            page_size: MAX_PAGE,
+            max_pages: n.div_ceil(MAX_PAGE).max(1),
+        }
+    }
+
+    /// The `limit` sent: at most the API's 100; at least 2, since telling the order of a
+    /// listing takes two jobs.
+    fn page(&self) -> u32 {
+        self.page_size.clamp(2, MAX_PAGE)
+    }
+
+    fn pages(&self) -> u32 {
+        self.max_pages.max(1)
+    }
+}
+
+/// The SSL setting as the job history shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setting {
+    /// Seen in the history: from the newest successful configuring_SSL job (`job` Some), or
+    /// "off" from a history read to its end (total_count) with no successful one (`job` None).
+    Seen { enabled: bool, job: Option<Job> },
+    /// Reached the job the state names before any newer successful configuring_SSL job: the
+    /// state's setting stands.
+    PriorStands { enabled: bool },
+    /// The page limit was reached without an answer: the newest `jobs_read` of `total_count`
+    /// jobs hold no successful configuring_SSL job and not the state's job.
+    Unknown { jobs_read: u64, total_count: u64 },
+}
+
+/// What the API says about a cluster's SSL setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SslState {
+    /// None when the cluster is absent; a `deleted`/`ceased` cluster is gone too (see
+    /// `is_gone`). For a gone cluster the history is not read and `setting` is `Unknown`.
+    pub cluster: Option<Cluster>,
+    pub setting: Setting,
+    /// The newest pending or working configuring_SSL job newer than the job that decided
+    /// `setting` (any, when `setting` is `Unknown` or "off").
     pub in_flight: Option<Job>,
-    /// The ids of every job the reading saw (the newest first page at least): what
-    /// `submit_ssl` must not take for the job of its own submission.
+    /// The ids of every job the reading fetched (the newest page at least): what `submit_ssl`
+    /// must not take for the job of its own submission.
     pub seen_job_ids: HashSet<String>,
 }
 
@@ -83,10 +182,22 @@ impl SslState {
         self.cluster.as_ref().is_none_or(Cluster::is_gone)
     }
 
-    /// The job that put the current setting in place; None when SSL was never switched (off,
-    /// the default).
+    /// The setting, when the reading established it (`Seen` or `PriorStands`).
+    pub fn enabled(&self) -> Option<bool> {
+        match &self.setting {
+            Setting::Seen { enabled, .. } | Setting::PriorStands { enabled } => Some(*enabled),
+            Setting::Unknown { .. } => None,
+        }
+    }
+
+    /// The job the history shows made the setting. None when SSL was never switched (off, the
+    /// default), when the state's job stands (`PriorStands`: keep the state's job id) and when
+    /// the setting is unknown.
     pub fn setting_job_id(&self) -> Option<&str> {
-        self.last_successful.as_ref().map(|j| j.job_id.as_str())
+        match &self.setting {
+            Setting::Seen { job: Some(job), .. } => Some(&job.job_id),
+            _ => None,
+        }
     }
 
     /// The setting the in-flight job will apply, if any.
@@ -95,59 +206,526 @@ impl SslState {
     }
 }
 
-impl Client {
-    pub async fn read_ssl(&self, zone: &str, cluster_id: &str) -> Result<SslState, Error> {
-        // Both at once: one round trip instead of two. For a cluster that turns out to be gone
-        // the job listing was wasted (and its answer, even an error, is ignored).
-        let (cluster, first_page) = tokio::join!(
-            self.describe_cluster(zone, cluster_id),
-            self.describe_cluster_jobs_page(zone, cluster_id, 0, PAGE)
-        );
-        let mut state = SslState {
-            cluster: cluster?,
-            ..SslState::default()
+/// The direction a listing runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// How jobs' times run as listed: `Ok(None)` when they are all equal (or fewer than two),
+/// `Err(())` when they go both ways (not sorted by time at all).
+fn listed_order(times: &[i64]) -> Result<Option<Order>, ()> {
+    let down = times.windows(2).any(|w| w[0] > w[1]);
+    let up = times.windows(2).any(|w| w[0] < w[1]);
+    match (down, up) {
+        (false, false) => Ok(None),
+        (true, false) => Ok(Some(Order::NewestFirst)),
+        (false, true) => Ok(Some(Order::OldestFirst)),
+        (true, true) => Err(()),
+    }
+}
+
+/// Every job's `create_time`, as listed. A job whose time cannot be read cannot be placed in
+/// the history, so the answer is unusable.
+fn times_of(jobs: &[Job], zone: &str) -> Result<Vec<i64>, Error> {
+    jobs.iter()
+        .map(|job| {
+            job.created_ms().ok_or_else(|| {
+                unusable(
+                    JOBS,
+                    zone,
+                    format!("job {} has no readable create_time", job.job_id),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A page newest first: turned round when listed oldest first, then sorted by `create_time`
+/// (stable, so jobs of the same second keep the listing's order, read in its direction).
+fn newest_first(mut jobs: Vec<Job>, order: Option<Order>) -> Vec<Job> {
+    if order == Some(Order::OldestFirst) {
+        jobs.reverse();
+    }
+    // Times were checked when the page arrived (`times_of`).
+    jobs.sort_by_key(|job| Reverse(job.created_ms().unwrap_or(i64::MIN)));
+    jobs
+}
+
+/// Whether the first page (offset 0) holds the whole history.
+fn first_page_is_complete(first: &JobsPage, zone: &str) -> Result<bool, Error> {
+    let n = first.jobs.len() as u64;
+    match first.total_count {
+        Some(total) if n >= total => Ok(true),
+        // Fewer than asked although more exist: offsets would not mean what we think.
+        Some(total) if n < u64::from(first.limit) => Err(unusable(
+            JOBS,
+            zone,
+            format!(
+                "{n} jobs at offset 0 with limit {}, although total_count is {total}",
+                first.limit
+            ),
+        )),
+        Some(_) => Ok(false),
+        // No count: a page with room to spare is everything; a full one is decided (refused)
+        // by `History::new`, which needs the count.
+        None => Ok(n < u64::from(first.limit)),
+    }
+}
+
+/// What is left to read of a history.
+enum Plan {
+    Done,
+    /// Jobs already fetched and put newest first, handed out next; then `then`.
+    InHand(Vec<Job>, Box<Plan>),
+    /// The server lists newest first: read on from `offset`.
+    Forward {
+        offset: u64,
+    },
+    /// The server lists oldest first: read backwards through the unread positions
+    /// `low..high`; `oldest` (the first page, positions `0..low`) comes last.
+    Backward {
+        low: u64,
+        high: u64,
+        oldest: Vec<Job>,
+    },
+}
+
+/// A cluster's job history handed out newest to oldest, one page at a time, each job once.
+///
+/// The order is told from the first page's create_times. Newest first: read on by offset
+/// (jobs created meanwhile shift the pages by a few jobs, which are then listed twice and
+/// skipped, never missed). Oldest first: the newest jobs are at the end, so read backwards from
+/// `total_count` (jobs created meanwhile go after it, so the offsets read do not shift). Any
+/// page that contradicts the order found, or a job newer than one handed out before, makes the
+/// answer unusable rather than silently misread.
+struct History<'c> {
+    client: &'c Client,
+    zone: &'c str,
+    cluster_id: &'c str,
+    page: u32,
+    /// None only for a single complete page whose times do not tell the order.
+    order: Option<Order>,
+    total: u64,
+    /// DescribeClusterJobs calls made, the first included.
+    calls: u32,
+    plan: Plan,
+    handed_out: HashSet<String>,
+    /// Every job id fetched, handed out or not.
+    fetched: HashSet<String>,
+    /// The create_time of the oldest job handed out so far.
+    floor: Option<i64>,
+}
+
+impl<'c> History<'c> {
+    /// Starts from the first page (offset 0, limit `page`), fetched by the caller.
+    fn new(
+        client: &'c Client,
+        zone: &'c str,
+        cluster_id: &'c str,
+        page: u32,
+        first: JobsPage,
+    ) -> Result<Self, Error> {
+        let times = times_of(&first.jobs, zone)?;
+        let n = first.jobs.len() as u64;
+        let mut history = History {
+            client,
+            zone,
+            cluster_id,
+            page,
+            order: None,
+            total: first.total_count.unwrap_or(n).max(n),
+            calls: 1,
+            plan: Plan::Done,
+            handed_out: HashSet::new(),
+            fetched: first.jobs.iter().map(|j| j.job_id.clone()).collect(),
+            floor: None,
         };
-        if state.is_gone() {
-            return Ok(state);
+        if first_page_is_complete(&first, zone)? {
+            // Everything is here; the order matters only for jobs of the same second, and
+            // `order` None says it is not known for those.
+            history.order = listed_order(&times).ok().flatten();
+            history.plan = Plan::InHand(
+                newest_first(first.jobs, history.order),
+                Box::new(Plan::Done),
+            );
+            return Ok(history);
         }
-        let mut first_page = Some(first_page);
-        'pages: for page in 0..MAX_PAGES {
-            let jobs = match first_page.take() {
-                Some(jobs) => jobs?,
-                None => {
-                    self.describe_cluster_jobs_page(zone, cluster_id, page * PAGE, PAGE)
-                        .await?
+        let bad = |detail: String| Err(unusable(JOBS, zone, detail));
+        let Some(total) = first.total_count else {
+            return bad(format!(
+                "a full page of {n} jobs without total_count: where the history ends (and, \
+                 listed oldest first, where it starts) cannot be told"
+            ));
+        };
+        let order = match listed_order(&times) {
+            Ok(Some(order)) => order,
+            Ok(None) => {
+                return bad(format!(
+                    "the order of the listing cannot be told: its first {n} jobs have the same create_time"
+                ));
+            }
+            Err(()) => return bad("jobs not listed in create_time order".into()),
+        };
+        history.order = Some(order);
+        history.total = total;
+        history.plan = match order {
+            Order::NewestFirst => Plan::InHand(
+                newest_first(first.jobs, Some(order)),
+                Box::new(Plan::Forward { offset: n }),
+            ),
+            Order::OldestFirst => Plan::Backward {
+                low: n,
+                high: total,
+                oldest: newest_first(first.jobs, Some(order)),
+            },
+        };
+        Ok(history)
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self.plan, Plan::Done)
+    }
+
+    /// Whether handing out the next jobs takes a call.
+    fn next_needs_call(&self) -> bool {
+        match &self.plan {
+            Plan::Done | Plan::InHand(..) => false,
+            Plan::Forward { .. } => true,
+            Plan::Backward { low, high, .. } => high > low,
+        }
+    }
+
+    async fn fetch(&mut self, offset: u64, limit: u32) -> Result<JobsPage, Error> {
+        self.calls += 1;
+        let page = self
+            .client
+            .describe_cluster_jobs_page(self.zone, self.cluster_id, offset, limit)
+            .await?;
+        self.fetched
+            .extend(page.jobs.iter().map(|j| j.job_id.clone()));
+        let times = times_of(&page.jobs, self.zone)?;
+        match listed_order(&times) {
+            Ok(None) => {}
+            Ok(Some(order)) if Some(order) == self.order => {}
+            _ => {
+                return Err(unusable(
+                    JOBS,
+                    self.zone,
+                    format!("the page at offset {offset} is not listed in the order of the first"),
+                ));
+            }
+        }
+        Ok(page)
+    }
+
+    /// The next jobs, newest first, each job once; empty when the history is done.
+    async fn next(&mut self) -> Result<Vec<Job>, Error> {
+        let short = |page: &JobsPage, total: u64| {
+            unusable(
+                JOBS,
+                self.zone,
+                format!(
+                    "{} jobs at offset {} with limit {}, although total_count is {total}",
+                    page.jobs.len(),
+                    page.offset,
+                    page.limit
+                ),
+            )
+        };
+        let jobs = match std::mem::replace(&mut self.plan, Plan::Done) {
+            Plan::Done => Vec::new(),
+            Plan::InHand(jobs, then) => {
+                self.plan = *then;
+                jobs
+            }
+            Plan::Forward { offset } => {
+                let page = self.fetch(offset, self.page).await?;
+                // New jobs make the count grow; the newest answer knows best.
+                if let Some(total) = page.total_count {
+                    self.total = total;
                 }
-            };
-            let full_page = jobs.len() as u32 >= PAGE;
-            state
-                .seen_job_ids
-                .extend(jobs.iter().map(|j| j.job_id.clone()));
+                let n = page.jobs.len() as u64;
+                if offset + n < self.total {
+                    if n < u64::from(page.limit) {
+                        return Err(short(&page, self.total));
+                    }
+                    self.plan = Plan::Forward { offset: offset + n };
+                }
+                newest_first(page.jobs, self.order)
+            }
+            Plan::Backward { low, high, oldest } => {
+                if high <= low {
+                    oldest
+                } else {
+                    let from = high.saturating_sub(u64::from(self.page)).max(low);
+                    let limit = u32::try_from(high - from).unwrap_or(self.page);
+                    let page = self.fetch(from, limit).await?;
+                    if let Some(total) = page.total_count
+                        && total < self.total
+                    {
+                        // Offsets counted from the oldest job shift when old jobs go.
+                        return Err(unusable(
+                            JOBS,
+                            self.zone,
+                            format!(
+                                "total_count fell from {} to {total} while the history was read",
+                                self.total
+                            ),
+                        ));
+                    }
+                    if page.jobs.len() as u64 != high - from {
+                        return Err(short(&page, self.total));
+                    }
+                    self.plan = Plan::Backward {
+                        low,
+                        high: from,
+                        oldest,
+                    };
+                    newest_first(page.jobs, self.order)
+                }
+            }
+        };
+        self.hand_out(jobs)
+    }
+
+    fn hand_out(&mut self, jobs: Vec<Job>) -> Result<Vec<Job>, Error> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            // Listed again: a page shifted by a job created meanwhile.
+            if !self.handed_out.insert(job.job_id.clone()) {
+                continue;
+            }
+            let time = job.created_ms().unwrap_or(i64::MIN);
+            if self.floor.is_some_and(|floor| time > floor) {
+                return Err(unusable(
+                    JOBS,
+                    self.zone,
+                    format!(
+                        "job {} is listed among older jobs: the pages do not follow one order",
+                        job.job_id
+                    ),
+                ));
+            }
+            self.floor = Some(time);
+            out.push(job);
+        }
+        Ok(out)
+    }
+}
+
+/// The reading's decision, one job at a time, newest to oldest.
+struct Walk<'p> {
+    prior: Option<Prior<'p>>,
+    in_flight: Option<Job>,
+}
+
+impl Walk<'_> {
+    fn is_prior(&self, job: &Job) -> bool {
+        self.prior
+            .and_then(|p| p.job_id)
+            .is_some_and(|id| id == job.job_id)
+    }
+
+    /// A job that can change the decision (or, with `is_prior`, end it).
+    fn matters(&self, job: &Job) -> bool {
+        self.is_prior(job) || (!job.status.is_failure() && ssl_job_kind(job) != SslJobKind::NotSsl)
+    }
+
+    fn visit(&mut self, job: Job, zone: &str) -> Result<Option<Setting>, Error> {
+        let kind = ssl_job_kind(&job);
+        if let Some(prior) = self.prior
+            && self.is_prior(&job)
+            && job.status == JobStatus::Successful
+        {
+            return Ok(Some(match kind {
+                // The history contradicts the state: the history wins.
+                SslJobKind::Ssl(enabled) if enabled != prior.enabled => Setting::Seen {
+                    enabled,
+                    job: Some(job),
+                },
+                // Agreeing, or a record that does not tell: the state knows what it was.
+                _ => Setting::PriorStands {
+                    enabled: prior.enabled,
+                },
+            }));
+        }
+        // A failed job changed nothing, whatever it was (even one we cannot read). A job the
+        // state names that has not succeeded did not make the setting: walk on past it.
+        if job.status.is_failure() {
+            return Ok(None);
+        }
+        let enabled = match kind {
+            SslJobKind::NotSsl => return Ok(None),
+            SslJobKind::Unreadable(why) => {
+                return Err(unusable(
+                    JOBS,
+                    zone,
+                    format!(
+                        "job {} ({}, status \"{}\") may be a configuring_SSL job, but {why}",
+                        job.job_id,
+                        if job.job_action.is_empty() {
+                            "no job_action"
+                        } else {
+                            &job.job_action
+                        },
+                        job.status
+                    ),
+                ));
+            }
+            SslJobKind::Ssl(enabled) => enabled,
+        };
+        match &job.status {
+            JobStatus::Successful => Ok(Some(Setting::Seen {
+                enabled,
+                job: Some(job),
+            })),
+            JobStatus::Pending | JobStatus::Working => {
+                if self.in_flight.is_none() {
+                    self.in_flight = Some(job);
+                }
+                Ok(None)
+            }
+            JobStatus::Other(status) => Err(unusable(
+                JOBS,
+                zone,
+                format!(
+                    "configuring_SSL job {} has status \"{status}\", none of pending, working, \
+                     successful, failed, done with failure",
+                    job.job_id
+                ),
+            )),
+            // Handled above.
+            JobStatus::Failed | JobStatus::DoneWithFailure => Ok(None),
+        }
+    }
+
+    /// In a listing whose order is not known (one page, every time equal), jobs of the same
+    /// second cannot be ordered: refuse when two of them matter.
+    fn check_ties(&self, jobs: &[Job], zone: &str) -> Result<(), Error> {
+        let mut seen: Vec<(i64, &str)> = Vec::new();
+        for job in jobs.iter().filter(|j| self.matters(j)) {
+            let time = job.created_ms().unwrap_or(i64::MIN);
+            if let Some((_, other)) = seen.iter().find(|(t, _)| *t == time) {
+                return Err(unusable(
+                    JOBS,
+                    zone,
+                    format!(
+                        "jobs {other} and {} have the same create_time in a listing whose \
+                         order cannot be told: which is newer is unknown",
+                        job.job_id
+                    ),
+                ));
+            }
+            seen.push((time, &job.job_id));
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Reads the cluster and its SSL setting from its job history, newest job first, reading at
+    /// most `policy.max_pages` pages. With `prior`, the walk stops at the state's own job when
+    /// no newer successful configuring_SSL job precedes it. An answer that cannot be read (see
+    /// `Error::UnusableAnswer`) is an error, never a setting.
+    ///
+    /// The cluster lookup and the first page of jobs go out together: one round trip, and for
+    /// a history of up to `page_size` jobs (the common case) one DescribeClusterJobs call in
+    /// all. For a cluster that turns out to be gone, the job listing (even an error) is ignored.
+    pub async fn read_ssl(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        prior: Option<Prior<'_>>,
+        policy: HistoryPolicy,
+    ) -> Result<SslState, Error> {
+        let page = policy.page();
+        let (cluster, first) = tokio::join!(
+            self.describe_cluster(zone, cluster_id),
+            self.describe_cluster_jobs_page(zone, cluster_id, 0, page)
+        );
+        let cluster = cluster?;
+        if cluster.as_ref().is_none_or(Cluster::is_gone) {
+            return Ok(SslState {
+                cluster,
+                setting: Setting::Unknown {
+                    jobs_read: 0,
+                    total_count: 0,
+                },
+                in_flight: None,
+                seen_job_ids: HashSet::new(),
+            });
+        }
+        let mut history = History::new(self, zone, cluster_id, page, first?)?;
+        let mut walk = Walk {
+            prior,
+            in_flight: None,
+        };
+        let setting = 'walk: loop {
+            let jobs = history.next().await?;
+            if history.order.is_none() {
+                walk.check_ties(&jobs, zone)?;
+            }
             for job in jobs {
-                let Some(setting) = ssl_job_setting(&job) else {
-                    continue;
+                if let Some(setting) = walk.visit(job, zone)? {
+                    break 'walk setting;
+                }
+            }
+            if history.is_done() {
+                // The whole history, and no successful configuring_SSL job: off, the default.
+                break Setting::Seen {
+                    enabled: false,
+                    job: None,
                 };
-                if job.status == JobStatus::Successful {
-                    state.enabled = setting;
-                    state.last_successful = Some(job);
-                    break 'pages;
-                }
-                if job.status.is_in_progress() && state.in_flight.is_none() {
-                    state.in_flight = Some(job);
-                }
             }
-            if !full_page {
-                break;
+            if history.next_needs_call() && history.calls >= policy.pages() {
+                break Setting::Unknown {
+                    jobs_read: history.handed_out.len() as u64,
+                    total_count: history.total,
+                };
             }
+        };
+        Ok(SslState {
+            cluster,
+            setting,
+            in_flight: walk.in_flight,
+            seen_job_ids: history.fetched,
+        })
+    }
+
+    /// The cluster's newest `n` jobs (all of them when it has no more), read with the same
+    /// order logic as `read_ssl`. When one page holds the whole history the jobs come as
+    /// listed: whoever asks only needs to know which jobs exist.
+    async fn newest_cluster_jobs(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        n: u32,
+    ) -> Result<Vec<Job>, Error> {
+        let n = n.clamp(2, MAX_PAGE);
+        let first = self
+            .describe_cluster_jobs_page(zone, cluster_id, 0, n)
+            .await?;
+        if first_page_is_complete(&first, zone)? {
+            return Ok(first.jobs);
         }
-        Ok(state)
+        let mut history = History::new(self, zone, cluster_id, n, first)?;
+        let mut jobs = Vec::new();
+        while jobs.len() < n as usize && !history.is_done() {
+            jobs.extend(history.next().await?);
+        }
+        jobs.truncate(n as usize);
+        Ok(jobs)
     }
 
     /// Submits configuring_SSL once and returns the job id. `before` holds the ids of the
-    /// cluster's newest jobs as listed just before (`SslState::seen_job_ids`): when the submission
+    /// cluster's jobs as listed just before (`SslState::seen_job_ids`): when the submission
     /// fails with an unknown outcome, a new configuring_SSL job for the same setting that is not
     /// among them is adopted instead of submitting again; only when none appears is it sent
-    /// again. 1400 (busy) and every other certain failure are returned as they are.
+    /// again. 1400 (busy) and every other certain failure are returned as they are; so is the
+    /// ambiguous failure when the jobs cannot be looked at, or a new job there might be ours
+    /// but cannot be read.
     pub async fn submit_ssl(
         &self,
         zone: &str,
@@ -173,15 +751,30 @@ impl Client {
                     self.clock().sleep(LOOK_DELAY).await;
                 }
                 // If we cannot even look, we must not resend: report the ambiguity.
-                let Ok(jobs) = self.describe_cluster_jobs(zone, cluster_id, RECENT).await else {
-                    return Err(err);
+                let jobs = match self.newest_cluster_jobs(zone, cluster_id, RECENT).await {
+                    Ok(jobs) => jobs,
+                    Err(e) => {
+                        tracing::warn!(zone, cluster_id, error = %e, "cannot look at the cluster's jobs");
+                        return Err(err);
+                    }
                 };
-                if let Some(job) = jobs
+                let new: Vec<&Job> = jobs
                     .iter()
-                    .find(|j| !before.contains(&j.job_id) && ssl_job_setting(j) == Some(enabled))
+                    .filter(|j| !before.contains(&j.job_id))
+                    .collect();
+                if let Some(job) = new
+                    .iter()
+                    .find(|j| ssl_job_kind(j) == SslJobKind::Ssl(enabled))
                 {
                     tracing::info!(zone, cluster_id, job_id = %job.job_id, "adopted the configuring_SSL job of an ambiguous submission");
                     return Ok(job.job_id.clone());
+                }
+                if let Some(job) = new
+                    .iter()
+                    .find(|j| matches!(ssl_job_kind(j), SslJobKind::Unreadable(_)))
+                {
+                    tracing::warn!(zone, cluster_id, job_id = %job.job_id, "a new job may be ours but cannot be read; not sending again");
+                    return Err(err);
                 }
             }
             if submissions >= SUBMISSIONS {

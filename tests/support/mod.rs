@@ -194,9 +194,12 @@ impl TfOutput {
         format!("{}{}", self.stdout, self.stderr)
     }
 
-    /// Whether stdout or stderr contains `needle`.
+    /// Whether stdout or stderr contains `needle`, also when Terraform wrapped it across the
+    /// lines of a diagnostic box (it wraps details at 78 columns and prefixes lines with "│").
     pub fn contains(&self, needle: &str) -> bool {
-        self.stdout.contains(needle) || self.stderr.contains(needle)
+        self.stdout.contains(needle)
+            || self.stderr.contains(needle)
+            || unwrapped(&self.combined()).contains(&unwrapped(needle))
     }
 
     /// Panics (with the whole output) unless stdout or stderr contains `needle`.
@@ -239,6 +242,16 @@ impl TfOutput {
             })
             .collect()
     }
+}
+
+/// Text with Terraform's diagnostic box prefixes removed and every run of whitespace made one
+/// space.
+fn unwrapped(text: &str) -> String {
+    text.lines()
+        .map(|line| line.trim_start().trim_start_matches('│'))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl fmt::Display for TfOutput {

@@ -2,7 +2,8 @@
 //! wanted setting (see DESIGN.md, "Interrupted applies").
 
 use crate::framework::{ApplyResponse, AttributePath, Context, Diagnostic, Value};
-use crate::qingcloud::ssl::{MYSQL_PLUS_APP_IDS, Prior};
+use crate::qingcloud::MYSQL_PLUS_APP_IDS;
+use crate::qingcloud::ssl::Prior;
 
 use super::private::{Private, RunningJob};
 use super::schema::{Target, timeout};

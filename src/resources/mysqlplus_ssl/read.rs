@@ -9,7 +9,8 @@ use crate::framework::{
 };
 use crate::provider::{zone_error, zone_is_valid};
 use crate::qingcloud::JobStatus;
-use crate::qingcloud::ssl::{MYSQL_PLUS_APP_IDS, Prior, Setting, ssl_job_setting};
+use crate::qingcloud::MYSQL_PLUS_APP_IDS;
+use crate::qingcloud::ssl::{Prior, Setting, ssl_job_setting};
 
 use super::apply::undetermined;
 use super::private::{Private, RunningJob};
@@ -34,10 +35,11 @@ impl MysqlPlusSsl {
         let private_in = req.private;
         let mut running = Private::decode(&private_in).running;
         if let Some(job) = running.clone() {
+            let ids = [job.job_id.as_str()];
             let looked = tokio::select! {
                 biased;
                 _ = ctx.cancel.cancelled() => return read_error(stopped(), state, private_in),
-                r = client.describe_jobs(&target.zone, &[job.job_id.as_str()]) => r,
+                r = client.describe_jobs(&target.zone, &ids) => r,
             };
             match looked {
                 Ok(jobs) => match jobs.iter().find(|j| j.job_id == job.job_id) {
