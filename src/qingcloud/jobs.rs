@@ -131,10 +131,8 @@ impl fmt::Display for WaitError {
                 }
             }
             WaitError::Cancelled { job_id } => {
-                write!(
-                    f,
-                    "stopped waiting for QingCloud job {job_id}; the job itself goes on"
-                )
+                // Whether the job goes on is for the caller to say, once.
+                write!(f, "stopped waiting for QingCloud job {job_id} (interrupted)")
             }
             WaitError::UnknownStatus { job_id, status } => write!(
                 f,
