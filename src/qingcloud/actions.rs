@@ -258,6 +258,7 @@ mod tests {
             ),
             ("1", "50", "100")
         );
+        assert_eq!(jobs["sort_key"], "create_time");
         let clusters = &calls[1].1;
         assert_eq!(
             (
@@ -287,7 +288,12 @@ mod tests {
         send(client.describe_jobs("z", &["j-1"]));
         send(client.wait_for_job("z", "j-1", d, &cancel));
         send(client.wait_cluster_idle("z", "cl-1", d, &cancel));
-        send(client.read_ssl("z", "cl-1", None, crate::qingcloud::HistoryPolicy::default()));
+        send(client.read_ssl(
+            "z",
+            "cl-1",
+            None,
+            crate::qingcloud::HistoryPolicy::default(),
+        ));
         let before = std::collections::HashSet::new();
         send(client.submit_ssl("z", "cl-1", true, &before));
         fn sync<T: Send + Sync + Clone>(_: &T) {}

@@ -25,6 +25,7 @@ mod testing;
 #[cfg(test)]
 mod tests_http;
 
+pub use actions::JobsPage;
 pub use actions::MAX_IDS_PER_CALL;
 pub use client::{Client, HttpResponse, ReqwestTransport, Transport, TransportFailure};
 pub use clock::{Clock, SystemClock, format_timestamp};
@@ -34,7 +35,6 @@ pub use credentials::{
 };
 pub use error::{Error, TransportKind};
 pub use jobs::{WaitError, WaitPolicy};
-pub use actions::JobsPage;
 pub use model::{Cluster, Directive, Job, JobStatus, MYSQL_PLUS_APP_IDS};
 pub use rate_limit::{RateLimit, RateLimiter};
 pub use retry::{RetryClass, RetryPolicy};

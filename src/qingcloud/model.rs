@@ -382,7 +382,8 @@ pub(crate) fn parse_set<T: serde::de::DeserializeOwned + Listed>(
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let bad = |what: String| unusable(action, zone, format!("entry {} of {key} {what}", i + 1));
+            let bad =
+                |what: String| unusable(action, zone, format!("entry {} of {key} {what}", i + 1));
             if !item.is_object() {
                 return Err(bad(format!("is {}, not an object", json_kind(item))));
             }
@@ -537,8 +538,8 @@ mod tests {
             detail(json!({"cluster_set": [{"status": "active"}]})),
             "entry 1 of cluster_set has no cluster_id"
         );
-        let err = parse_set::<Job>(&json!({}), "job_set", "DescribeClusterJobs", "pek3a")
-            .unwrap_err();
+        let err =
+            parse_set::<Job>(&json!({}), "job_set", "DescribeClusterJobs", "pek3a").unwrap_err();
         assert_eq!(
             err.to_string(),
             "QingCloud DescribeClusterJobs in zone pek3a: unusable answer: no job_set"
@@ -567,10 +568,20 @@ mod tests {
         assert_eq!(ms("2013-08-27T14:30:10.25Z"), Some(1_377_613_810_250));
         assert_eq!(ms("2013-08-27T22:30:10+08:00"), Some(1_377_613_810_000));
         assert_eq!(ms("2013-08-27T06:30:10-0800"), Some(1_377_613_810_000));
-        for bad in ["", "yesterday", "2013-08-27", "2013-13-27T14:30:10Z", "2013-08-27T14:30:10X", "2013-08-27T14:30:10.Z"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2013-08-27",
+            "2013-13-27T14:30:10Z",
+            "2013-08-27T14:30:10X",
+            "2013-08-27T14:30:10.Z",
+        ] {
             assert_eq!(ms(bad), None, "{bad}");
         }
-        let job = Job { create_time: "2024-01-01T00:00:01Z".into(), ..Job::default() };
+        let job = Job {
+            create_time: "2024-01-01T00:00:01Z".into(),
+            ..Job::default()
+        };
         assert_eq!(job.created_ms(), Some(1_704_067_201_000));
     }
 }

@@ -312,7 +312,10 @@ impl MysqlPlusSsl {
         let Some(enabled) = ssl.enabled() else {
             return read_error(
                 Diagnostic::error(
-                    format!("Cannot read the SSL setting of cluster {}", target.cluster_id),
+                    format!(
+                        "Cannot read the SSL setting of cluster {}",
+                        target.cluster_id
+                    ),
                     unknown_setting_detail(&ssl.setting),
                 ),
                 state,
