@@ -258,6 +258,7 @@ mod tests {
             ),
             ("1", "50", "100")
         );
+        assert_eq!(jobs["sort_key"], "create_time");
         let clusters = &calls[1].1;
         assert_eq!(
             (

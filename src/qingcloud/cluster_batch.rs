@@ -195,6 +195,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_malformed_answer_fails_every_lookup_in_its_batch() {
+        // Each answer is broken in its own way; none may read as "absent" (gone) for anyone.
+        for broken in [
+            json!({"total_count": 3}),
+            json!({"cluster_set": [{"cluster_id": "cl-1", "status": "active"}, "junk"]}),
+            json!({"cluster_set": [
+                {"cluster_id": "cl-1", "status": "active"},
+                {"cluster_id": "cl-1", "status": "deleted"}
+            ]}),
+        ] {
+            let api = FakeApi::new(move |_, _| ok(broken.clone()));
+            let client = fake_client(&api);
+            let lookups: Vec<_> = ["cl-1", "cl-2", "cl-3"]
+                .into_iter()
+                .map(|id| {
+                    let client = client.clone();
+                    tokio::spawn(async move { client.describe_cluster("pek3a", id).await })
+                })
+                .collect();
+            for lookup in lookups {
+                let err = lookup.await.unwrap().unwrap_err();
+                assert!(matches!(err, Error::UnusableAnswer { .. }), "{err:?}");
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_caller_that_gives_up_strands_nobody() {
         let api = clusters_api();
         let client = fake_client(&api);

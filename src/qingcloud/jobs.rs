@@ -637,6 +637,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_answer_without_job_set_fails_the_wait_instead_of_reading_as_not_found() {
+        let api = FakeApi::new(|_, _| ok(json!({"total_count": 0})));
+        let client = fake_client(&api);
+        let err = wait(&client, "j-8", 600).await.unwrap_err();
+        assert!(
+            matches!(&err, WaitError::Api(Error::UnusableAnswer { detail, .. }) if detail == "no job_set"),
+            "{err:?}"
+        );
+        assert_eq!(api.count("DescribeJobs"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn transient_poll_errors_are_waited_through() {
         let round = AtomicUsize::new(0);
         let api = FakeApi::new(move |_, p| {

@@ -316,6 +316,9 @@ struct History<'c> {
     fetched: HashSet<String>,
     /// The create_time of the oldest job handed out so far.
     floor: Option<i64>,
+    /// `total_count` of the first answer, and how many jobs were listed again since.
+    first_total: u64,
+    repeats: u64,
 }
 
 impl<'c> History<'c> {
@@ -341,6 +344,8 @@ impl<'c> History<'c> {
             handed_out: HashSet::new(),
             fetched: first.jobs.iter().map(|j| j.job_id.clone()).collect(),
             floor: None,
+            first_total: first.total_count.unwrap_or(n).max(n),
+            repeats: 0,
         };
         if first_page_is_complete(&first, zone)? {
             // Everything is here; the order matters only for jobs of the same second, and
@@ -493,8 +498,24 @@ impl<'c> History<'c> {
     fn hand_out(&mut self, jobs: Vec<Job>) -> Result<Vec<Job>, Error> {
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
-            // Listed again: a page shifted by a job created meanwhile.
+            // Listed again: a page shifted by a job created meanwhile (newest first, each new
+            // job pushes one old job onto the next page). More repeats than new jobs mean the
+            // pages overlap for another reason (an unstable order of same-second jobs, say),
+            // and what overlaps on one side may be missing on the other.
             if !self.handed_out.insert(job.job_id.clone()) {
+                self.repeats += 1;
+                let added = self.total.saturating_sub(self.first_total);
+                if self.repeats > added {
+                    return Err(unusable(
+                        JOBS,
+                        self.zone,
+                        format!(
+                            "job {} listed again although {added} jobs were added meanwhile: \
+                             the pages overlap, so some job may be missing",
+                            job.job_id
+                        ),
+                    ));
+                }
                 continue;
             }
             let time = job.created_ms().unwrap_or(i64::MIN);
@@ -787,9 +808,17 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::qingcloud::clock::format_timestamp;
     use crate::qingcloud::error::TransportKind;
-    use crate::qingcloud::testing::{FakeApi, Reply, api_error, fake_client, ok};
-    use std::sync::Mutex;
+    use crate::qingcloud::testing::{FakeApi, Params, Reply, api_error, fake_client, ok};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::UNIX_EPOCH;
+
+    /// Second `t` of the test's history (2024-01-01 plus t seconds).
+    fn at(t: u64) -> String {
+        format_timestamp(UNIX_EPOCH + Duration::from_secs(1_704_067_200 + t))
+    }
 
     fn ssl_job(id: &str, status: &str, configssl: &str) -> Value {
         let directive = json!({
@@ -799,8 +828,24 @@ mod tests {
         json!({"job_id": id, "job_action": ACTION, "status": status, "directive": directive.to_string()})
     }
 
+    fn ssl_job_at(id: &str, status: &str, configssl: &str, t: u64) -> Value {
+        let mut job = ssl_job(id, status, configssl);
+        job["create_time"] = json!(at(t));
+        job
+    }
+
     fn other_job(id: &str) -> Value {
         json!({"job_id": id, "job_action": "StartClusters", "status": "successful", "directive": "{}"})
+    }
+
+    fn other_job_at(id: &str, t: u64) -> Value {
+        let mut job = other_job(id);
+        job["create_time"] = json!(at(t));
+        job
+    }
+
+    fn param(p: &Params, k: &str) -> u64 {
+        p.get(k).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
     #[test]
@@ -814,32 +859,67 @@ mod tests {
     }
 
     #[test]
-    fn job_settings() {
+    fn job_kinds() {
         let job = |v: Value| serde_json::from_value::<Job>(v).unwrap();
+        let kind = |v: Value| ssl_job_kind(&job(v));
         assert_eq!(
-            ssl_job_setting(&job(ssl_job("j-1", "successful", "ON"))),
-            Some(true)
+            kind(ssl_job("j-1", "successful", "ON")),
+            SslJobKind::Ssl(true)
         );
         assert_eq!(
             ssl_job_setting(&job(ssl_job("j-1", "failed", "NO"))),
             Some(false)
         );
+        assert!(matches!(
+            kind(ssl_job("j-1", "successful", "??")),
+            SslJobKind::Unreadable(_)
+        ));
         assert_eq!(
             ssl_job_setting(&job(ssl_job("j-1", "successful", "??"))),
             None
         );
-        assert_eq!(ssl_job_setting(&job(other_job("j-2"))), None);
+        assert_eq!(kind(other_job("j-2")), SslJobKind::NotSsl);
         // service_params as an object rather than a JSON string.
         let d = json!({"service": SERVICE, "service_params": {"configssl": "YES"}}).to_string();
         assert_eq!(
-            ssl_job_setting(&job(json!({"job_id": "j", "directive": d}))),
-            Some(true)
+            kind(json!({"job_id": "j", "directive": d})),
+            SslJobKind::Ssl(true)
         );
         let d = json!({"service": "add_user", "service_params": {"configssl": "YES"}}).to_string();
         assert_eq!(
-            ssl_job_setting(&job(json!({"job_id": "j", "directive": d}))),
-            None
+            kind(json!({"job_id": "j", "directive": d})),
+            SslJobKind::NotSsl
         );
+        // A custom-service job whose directive does not say which service: could be SSL.
+        for directive in [json!("not json"), json!("{}"), Value::Null] {
+            let v = json!({"job_id": "j", "job_action": ACTION, "directive": directive});
+            assert!(matches!(kind(v), SslJobKind::Unreadable(_)), "{directive}");
+        }
+        let d = json!({"service": SERVICE, "service_params": "not json"}).to_string();
+        assert!(matches!(
+            kind(json!({"job_id": "j", "job_action": ACTION, "directive": d})),
+            SslJobKind::Unreadable(_)
+        ));
+    }
+
+    #[test]
+    fn policies() {
+        assert_eq!(
+            HistoryPolicy::default(),
+            HistoryPolicy {
+                page_size: 100,
+                max_pages: 50
+            }
+        );
+        for (jobs, pages) in [(0, 1), (1, 1), (100, 1), (101, 2), (5_000, 50), (5_001, 51)] {
+            let p = HistoryPolicy::with_max_jobs(jobs);
+            assert_eq!((p.page_size, p.max_pages), (100, pages), "{jobs}");
+        }
+        let odd = HistoryPolicy {
+            page_size: 1_000,
+            max_pages: 0,
+        };
+        assert_eq!((odd.page(), odd.pages()), (100, 1));
     }
 
     fn cluster_ok() -> Reply {
@@ -848,47 +928,497 @@ mod tests {
         )
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn read_finds_the_newest_successful_job_across_pages() {
-        // Page 1: an in-flight enable, a failed enable and 48 unrelated jobs; page 2: a successful
-        // disable, then an older successful enable that must not count.
-        let api = FakeApi::new(|action, p| match action {
+    /// A server holding `jobs` (oldest first: index = age order) that lists them newest first
+    /// when `newest_first` (honouring `reverse=1`), else oldest first (ignoring it).
+    /// `on_page` may change the history after each DescribeClusterJobs answer.
+    fn history_server(
+        jobs: Vec<Value>,
+        newest_first: bool,
+        on_page: impl Fn(&mut Vec<Value>) + Send + Sync + 'static,
+    ) -> Arc<FakeApi> {
+        let jobs = Mutex::new(jobs);
+        FakeApi::new(move |action, p| match action {
             "DescribeClusters" => cluster_ok(),
             "DescribeClusterJobs" => {
-                assert_eq!(p.get("reverse").map(String::as_str), Some("1"));
-                let offset: usize = p["offset"].parse().unwrap();
-                let mut set = vec![];
-                if offset == 0 {
-                    set.push(ssl_job("j-new", "working", "YES"));
-                    set.push(ssl_job("j-fail", "failed", "YES"));
-                    set.extend((0..48).map(|i| other_job(&format!("j-o{i}"))));
-                } else if offset == 50 {
-                    set.push(ssl_job("j-off", "successful", "NO"));
-                    set.push(ssl_job("j-on", "successful", "YES"));
+                assert_eq!(p["cluster"], "cl-1");
+                assert_eq!(p["reverse"], "1");
+                assert_eq!(p["sort_key"], "create_time");
+                let (offset, limit) = (param(p, "offset") as usize, param(p, "limit") as usize);
+                assert!((1..=100).contains(&limit), "{limit}");
+                let mut jobs = jobs.lock().unwrap();
+                let mut listed = jobs.clone();
+                if newest_first {
+                    listed.reverse();
                 }
-                ok(json!({"job_set": set}))
+                let set: Vec<Value> = listed.into_iter().skip(offset).take(limit).collect();
+                let answer = json!({"job_set": set, "total_count": jobs.len()});
+                on_page(&mut jobs);
+                ok(answer)
             }
             _ => api_error(1100),
-        });
-        let client = fake_client(&api);
-        let s = client.read_ssl("pek3a", "cl-1").await.unwrap();
-        assert!(!s.enabled);
-        assert_eq!(s.seen_job_ids.len(), 52);
-        assert_eq!(s.last_successful.as_ref().unwrap().job_id, "j-off");
-        assert_eq!(s.in_flight.as_ref().unwrap().job_id, "j-new");
-        assert!(!s.is_gone());
-        assert_eq!(api.count("DescribeClusterJobs"), 2);
+        })
+    }
+
+    /// 2,001 jobs a second apart, `ssl` (successful configuring_SSL jobs: position, setting)
+    /// among unrelated ones.
+    fn long_history(ssl: &[(usize, &str)]) -> Vec<Value> {
+        (0..2_001)
+            .map(|i| match ssl.iter().find(|(pos, _)| *pos == i) {
+                Some((_, setting)) => {
+                    ssl_job_at(&format!("j-s{i}"), "successful", setting, i as u64)
+                }
+                None => other_job_at(&format!("j-{i}"), i as u64),
+            })
+            .collect()
+    }
+
+    async fn read(
+        api: &Arc<FakeApi>,
+        prior: Option<Prior<'_>>,
+        policy: HistoryPolicy,
+    ) -> Result<SslState, Error> {
+        fake_client(api)
+            .read_ssl("pek3a", "cl-1", prior, policy)
+            .await
+    }
+
+    fn seen(enabled: bool, job_id: &str) -> impl Fn(&SslState) -> bool {
+        let job_id = job_id.to_string();
+        move |s: &SslState| {
+            s.enabled() == Some(enabled) && s.setting_job_id() == Some(job_id.as_str())
+        }
     }
 
     #[tokio::test(start_paused = true)]
-    async fn read_without_jobs_is_off_and_gone_clusters_ignore_jobs() {
-        let api = FakeApi::new(|action, _| match action {
-            "DescribeClusters" => cluster_ok(),
-            _ => ok(json!({"job_set": []})),
-        });
-        let s = fake_client(&api).read_ssl("pek3a", "cl-1").await.unwrap();
-        assert!(!s.enabled && s.last_successful.is_none() && s.in_flight.is_none());
+    async fn both_orders_read_the_same_setting_deep_in_a_long_history() {
+        // (ssl jobs, expected setting job, DescribeClusterJobs calls newest-first, oldest-first)
+        type Case<'a> = (
+            &'a [(usize, &'a str)],
+            Option<(bool, &'a str)>,
+            usize,
+            usize,
+        );
+        let cases: [Case; 4] = [
+            // The only SSL job is the oldest of 2,001: every page must be read either way.
+            (&[(0, "YES")], Some((true, "j-s0")), 21, 21),
+            // Two, both deep: the newer one counts.
+            // Newest first, position 40 is in the 20th page.
+            (&[(3, "YES"), (40, "OFF")], Some((false, "j-s40")), 20, 21),
+            // Among the newest hundred: one page newest-first; oldest-first, the oldest page
+            // comes first and the newest next.
+            (&[(5, "NO"), (1_950, "ON")], Some((true, "j-s1950")), 1, 2),
+            // None at all: off, only after reading all 2,001.
+            (&[], None, 21, 21),
+        ];
+        for (ssl, want, calls_newest, calls_oldest) in cases {
+            for (newest_first, calls) in [(true, calls_newest), (false, calls_oldest)] {
+                let api = history_server(long_history(ssl), newest_first, |_| {});
+                let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+                match want {
+                    Some((enabled, job)) => assert!(seen(enabled, job)(&s), "{:?}", s.setting),
+                    None => assert_eq!(
+                        s.setting,
+                        Setting::Seen {
+                            enabled: false,
+                            job: None
+                        }
+                    ),
+                }
+                assert_eq!(
+                    api.count("DescribeClusterJobs"),
+                    calls,
+                    "newest_first {newest_first}, {ssl:?}"
+                );
+                assert_eq!(api.count("DescribeClusters"), 1);
+                if calls == 21 {
+                    assert_eq!(s.seen_job_ids.len(), 2_001);
+                }
+                assert!(s.in_flight.is_none() && !s.is_gone());
+            }
+        }
+    }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_states_job_ends_the_walk_early() {
+        // The state's job at 1,900 (in the second-newest page); an older successful disable at
+        // 10 must not be reached.
+        let jobs = || long_history(&[(10, "NO"), (1_900, "YES")]);
+        let prior = Prior {
+            job_id: Some("j-s1900"),
+            enabled: true,
+        };
+        for (newest_first, calls) in [(true, 2), (false, 3)] {
+            let api = history_server(jobs(), newest_first, |_| {});
+            let s = read(&api, Some(prior), HistoryPolicy::default())
+                .await
+                .unwrap();
+            assert_eq!(s.setting, Setting::PriorStands { enabled: true });
+            assert_eq!(s.enabled(), Some(true));
+            assert_eq!(s.setting_job_id(), None);
+            assert_eq!(api.count("DescribeClusterJobs"), calls, "{newest_first}");
+        }
+
+        // A newer successful job wins over the state's.
+        let api = history_server(
+            long_history(&[(1_900, "YES"), (1_990, "NO")]),
+            false,
+            |_| {},
+        );
+        let s = read(&api, Some(prior), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert!(seen(false, "j-s1990")(&s), "{:?}", s.setting);
+
+        // The history contradicts the state about its own job: the history wins.
+        let api = history_server(jobs(), true, |_| {});
+        let wrong = Prior {
+            job_id: Some("j-s1900"),
+            enabled: false,
+        };
+        let s = read(&api, Some(wrong), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert!(seen(true, "j-s1900")(&s), "{:?}", s.setting);
+
+        // The state names a job that is not an SSL job we can read: the state explains it.
+        let api = history_server(long_history(&[]), true, |_| {});
+        let other = Prior {
+            job_id: Some("j-1999"),
+            enabled: true,
+        };
+        let s = read(&api, Some(other), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert_eq!(s.setting, Setting::PriorStands { enabled: true });
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+
+        // The state's job failed (or has not finished): it made no setting; walk on.
+        let mut jobs = long_history(&[(10, "NO")]);
+        jobs[1_990] = ssl_job_at("j-mine", "failed", "YES", 1_990);
+        let api = history_server(jobs, true, |_| {});
+        let mine = Prior {
+            job_id: Some("j-mine"),
+            enabled: true,
+        };
+        let s = read(&api, Some(mine), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert!(seen(false, "j-s10")(&s), "{:?}", s.setting);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_page_limit_gives_unknown_never_off() {
+        for (newest_first, jobs_read) in [(true, 500), (false, 400)] {
+            let api = history_server(long_history(&[(0, "YES")]), newest_first, |_| {});
+            let s = read(&api, None, HistoryPolicy::with_max_jobs(500))
+                .await
+                .unwrap();
+            assert_eq!(
+                s.setting,
+                Setting::Unknown {
+                    jobs_read,
+                    total_count: 2_001
+                }
+            );
+            assert_eq!(s.enabled(), None);
+            assert_eq!(api.count("DescribeClusterJobs"), 5);
+            // Every job fetched counts as seen, handed out or not.
+            assert_eq!(s.seen_job_ids.len(), 500);
+        }
+        // One page only: nothing beyond it.
+        let api = history_server(long_history(&[]), true, |_| {});
+        let s = read(&api, None, HistoryPolicy::with_max_jobs(1))
+            .await
+            .unwrap();
+        assert!(matches!(s.setting, Setting::Unknown { jobs_read: 100, .. }));
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_history_is_one_call_beside_the_cluster_lookup() {
+        for n in [0usize, 1, 99, 100] {
+            for newest_first in [true, false] {
+                let mut jobs: Vec<Value> = (0..n)
+                    .map(|i| other_job_at(&format!("j-{i}"), i as u64))
+                    .collect();
+                if n > 1 {
+                    jobs[n / 2] = ssl_job_at("j-ssl", "successful", "YES", (n / 2) as u64);
+                }
+                let api = history_server(jobs, newest_first, |_| {});
+                let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+                assert_eq!(s.enabled(), Some(n > 1), "{n}");
+                assert_eq!(api.count("DescribeClusterJobs"), 1, "{n} {newest_first}");
+                assert_eq!(api.count("DescribeClusters"), 1);
+                assert_eq!(s.seen_job_ids.len(), n);
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jobs_created_while_reading_are_neither_missed_nor_counted_twice() {
+        // After every page a new unrelated job arrives: newest first, the pages shift by one
+        // and each page repeats a job of the one before.
+        for newest_first in [true, false] {
+            let n = AtomicUsize::new(0);
+            let api = history_server(long_history(&[(0, "YES")]), newest_first, move |jobs| {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                jobs.push(other_job_at(&format!("j-new{i}"), 5_000 + i as u64));
+            });
+            let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+            assert!(seen(true, "j-s0")(&s), "{:?}", s.setting);
+            // No job of the history is missed.
+            for i in (1..2_001).step_by(7) {
+                assert!(s.seen_job_ids.contains(&format!("j-{i}")), "j-{i}");
+            }
+            // Both ways every page is read once: newest first, the pages shift by one job a
+            // page and the repeats are skipped; oldest first, offsets counted from the oldest
+            // job do not move.
+            assert_eq!(api.count("DescribeClusterJobs"), 21, "{newest_first}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_skipped_and_running_jobs_are_in_flight() {
+        let jobs = vec![
+            ssl_job_at("j-on", "successful", "YES", 1),
+            ssl_job_at("j-off-failed", "failed", "NO", 2),
+            ssl_job_at("j-off-dwf", "done with failure", "NO", 3),
+            // A failed custom-service job we cannot read changed nothing either.
+            json!({"job_id": "j-junk", "job_action": ACTION, "status": "failed", "directive": "garbage", "create_time": at(4)}),
+            ssl_job_at("j-old-run", "pending", "NO", 5),
+            ssl_job_at("j-run", "working", "NO", 6),
+            other_job_at("j-x", 7),
+        ];
+        for newest_first in [true, false] {
+            let api = history_server(jobs.clone(), newest_first, |_| {});
+            let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+            assert!(seen(true, "j-on")(&s), "{:?}", s.setting);
+            assert_eq!(s.in_flight.as_ref().unwrap().job_id, "j-run");
+            assert_eq!(s.in_flight_setting(), Some(false));
+        }
+    }
+
+    fn unusable_detail(err: Error) -> String {
+        match err {
+            Error::UnusableAnswer { detail, .. } => detail,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A server answering DescribeClusterJobs with `answer(offset)`.
+    fn jobs_answer(answer: impl Fn(u64) -> Value + Send + Sync + 'static) -> Arc<FakeApi> {
+        FakeApi::new(move |action, p| match action {
+            "DescribeClusters" => cluster_ok(),
+            "DescribeClusterJobs" => ok(answer(param(p, "offset"))),
+            _ => api_error(1100),
+        })
+    }
+
+    async fn read_err(api: &Arc<FakeApi>) -> String {
+        let err = read(api, None, HistoryPolicy::default()).await.unwrap_err();
+        assert_eq!(err.retryable_kind(), crate::qingcloud::RetryClass::Never);
+        assert!(err.to_string().contains("unusable answer"), "{err}");
+        unusable_detail(err)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unusable_job_listings_are_errors_never_a_setting() {
+        let full = |from: u64| -> Vec<Value> {
+            (0..100)
+                .map(|i| other_job_at(&format!("j-{}", from + i), 10_000 - from - i))
+                .collect()
+        };
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"total_count": 0}), "no job_set"),
+            (
+                json!({"job_set": {"a": 1}}),
+                "job_set is an object, not a list",
+            ),
+            (
+                json!({"job_set": ["j-1"]}),
+                "entry 1 of job_set is a string, not an object",
+            ),
+            (
+                json!({"job_set": [{"status": "successful"}]}),
+                "entry 1 of job_set has no job_id",
+            ),
+            (
+                json!({"job_set": [{"job_id": "j-1", "job_action": ACTION, "status": "successful", "directive": "not json", "create_time": at(1)}]}),
+                "job j-1 (RunClusterCustomService, status \"successful\") may be a configuring_SSL job, but its directive is not a JSON object",
+            ),
+            (
+                json!({"job_set": [{"job_id": "j-1", "status": "working", "create_time": at(1)}]}),
+                "job j-1 (no job_action, status \"working\") may be a configuring_SSL job, but its directive is not a JSON object",
+            ),
+            (
+                json!({"job_set": [ssl_job_at("j-1", "successful", "MAYBE", 1)]}),
+                "job j-1 (RunClusterCustomService, status \"successful\") may be a configuring_SSL job, but its configssl cannot be read",
+            ),
+            (
+                json!({"job_set": [ssl_job_at("j-1", "rolling back", "YES", 1)]}),
+                "configuring_SSL job j-1 has status \"rolling back\", none of pending, working, successful, failed, done with failure",
+            ),
+            (
+                json!({"job_set": [ssl_job("j-1", "successful", "YES")]}),
+                "job j-1 has no readable create_time",
+            ),
+            (
+                json!({"job_set": [other_job_at("j-1", 1)], "total_count": -3}),
+                "total_count is a number, not a count",
+            ),
+            (
+                json!({"job_set": full(0)}),
+                "a full page of 100 jobs without total_count",
+            ),
+            (
+                json!({"job_set": [other_job_at("j-1", 1)], "total_count": 5}),
+                "1 jobs at offset 0 with limit 100, although total_count is 5",
+            ),
+        ];
+        for (answer, want) in cases {
+            let a = answer.clone();
+            let api = jobs_answer(move |_| a.clone());
+            let detail = read_err(&api).await;
+            assert!(detail.starts_with(want), "{detail} / {want}");
+            // No directive text in any message (they can hold passwords).
+            assert!(!detail.contains("service_params"), "{detail}");
+        }
+
+        // The first page's times do not tell the order, or do not follow one at all.
+        let same: Vec<Value> = (0..100)
+            .map(|i| other_job_at(&format!("j-{i}"), 7))
+            .collect();
+        let api = jobs_answer(move |_| json!({"job_set": same.clone(), "total_count": 300}));
+        assert!(
+            read_err(&api)
+                .await
+                .starts_with("the order of the listing cannot be told")
+        );
+        let mut mixed = full(0);
+        mixed.swap(3, 60);
+        let api = jobs_answer(move |_| json!({"job_set": mixed.clone(), "total_count": 300}));
+        assert_eq!(read_err(&api).await, "jobs not listed in create_time order");
+
+        // A later page in another order than the first, or one that starts newer than the
+        // first ended: the pages do not follow one order.
+        let api = jobs_answer(move |offset| {
+            let mut page = full(offset);
+            if offset > 0 {
+                page.reverse();
+            }
+            json!({"job_set": page, "total_count": 300})
+        });
+        assert_eq!(
+            read_err(&api).await,
+            "the page at offset 100 is not listed in the order of the first"
+        );
+        let api = jobs_answer(move |offset| {
+            let page: Vec<Value> = (0..100)
+                .map(|i| other_job_at(&format!("j-{}", offset + i), 10_000 - offset / 2 - i))
+                .collect();
+            json!({"job_set": page, "total_count": 300})
+        });
+        assert_eq!(
+            read_err(&api).await,
+            "job j-100 is listed among older jobs: the pages do not follow one order"
+        );
+        // Pages that overlap although no job was added: something may be missing.
+        let api =
+            jobs_answer(move |offset| json!({"job_set": full(offset / 2), "total_count": 300}));
+        assert_eq!(
+            read_err(&api).await,
+            "job j-50 listed again although 0 jobs were added meanwhile: the pages overlap, so some job may be missing"
+        );
+
+        // A page shorter than the count says, after the first.
+        let api = jobs_answer(move |offset| {
+            let page: Vec<Value> = full(offset)
+                .into_iter()
+                .take(if offset > 0 { 10 } else { 100 })
+                .collect();
+            json!({"job_set": page, "total_count": 300})
+        });
+        assert_eq!(
+            read_err(&api).await,
+            "10 jobs at offset 100 with limit 100, although total_count is 300"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unusable_cluster_answers_are_errors_never_gone() {
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"total_count": 0}), "no cluster_set"),
+            (
+                json!({"cluster_set": ["cl-1"]}),
+                "entry 1 of cluster_set is a string, not an object",
+            ),
+            (
+                json!({"cluster_set": [{"status": "active"}]}),
+                "entry 1 of cluster_set has no cluster_id",
+            ),
+            (
+                json!({"cluster_set": [{"cluster_id": "cl-1", "status": "active"}, {"cluster_id": "cl-1", "status": "ceased"}]}),
+                "cluster cl-1 listed twice",
+            ),
+            (
+                json!({"cluster_set": [], "total_count": 1}),
+                "0 of total_count 1 in cluster_set",
+            ),
+        ];
+        for (answer, want) in cases {
+            let api = FakeApi::new(move |action, _| match action {
+                "DescribeClusters" => ok(answer.clone()),
+                _ => ok(json!({"job_set": [], "total_count": 0})),
+            });
+            let detail = read_err(&api).await;
+            assert!(detail.starts_with(want), "{detail} / {want}");
+        }
+        // Only a plain absence means gone.
+        let api = FakeApi::new(|action, _| match action {
+            "DescribeClusters" => ok(json!({"cluster_set": [], "total_count": 0})),
+            _ => ok(json!({})),
+        });
+        let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+        assert!(s.is_gone() && s.cluster.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jobs_of_the_same_second_in_a_listing_of_unknown_order() {
+        // Every time equal: the order cannot be told. Two SSL jobs: which is newer is unknown.
+        let jobs = vec![
+            ssl_job_at("j-a", "successful", "YES", 5),
+            ssl_job_at("j-b", "successful", "NO", 5),
+        ];
+        let api = history_server(jobs, true, |_| {});
+        assert_eq!(
+            read_err(&api).await,
+            "jobs j-b and j-a have the same create_time in a listing whose order cannot be told: which is newer is unknown"
+        );
+        // One job that matters among them: the order does not matter.
+        let jobs = vec![
+            ssl_job_at("j-a", "successful", "YES", 5),
+            ssl_job_at("j-b", "failed", "NO", 5),
+            other_job_at("j-c", 5),
+        ];
+        let api = history_server(jobs, false, |_| {});
+        let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+        assert!(seen(true, "j-a")(&s));
+        // Known order (times differ at the ends): same-second jobs keep the listing's order,
+        // read in its direction.
+        for newest_first in [true, false] {
+            let jobs = vec![
+                other_job_at("j-0", 1),
+                ssl_job_at("j-a", "successful", "YES", 5),
+                ssl_job_at("j-b", "successful", "NO", 5),
+            ];
+            let api = history_server(jobs, newest_first, |_| {});
+            let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+            assert!(seen(false, "j-b")(&s), "{newest_first}: {:?}", s.setting);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gone_clusters_ignore_jobs() {
         // The job listing goes out beside the cluster lookup; for a gone cluster its answer,
         // here an error, does not matter.
         let api = FakeApi::new(|action, _| match action {
@@ -897,8 +1427,73 @@ mod tests {
             }
             _ => api_error(2100),
         });
-        let s = fake_client(&api).read_ssl("pek3a", "cl-1").await.unwrap();
+        let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
         assert!(s.is_gone());
+        assert_eq!(s.enabled(), None);
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_look_after_an_ambiguous_submission_finds_the_newest_jobs_in_either_order() {
+        // 250 jobs the reading saw; the submission times out but the server acts, appending
+        // our job as the newest.
+        for (newest_first, calls_per_look) in [(true, 1), (false, 2)] {
+            let jobs: Vec<Value> = (0..250)
+                .map(|i| other_job_at(&format!("j-{i}"), i))
+                .collect();
+            let before: HashSet<String> = (0..250).map(|i| format!("j-{i}")).collect();
+            let jobs = Arc::new(Mutex::new(jobs));
+            let j2 = jobs.clone();
+            let api = FakeApi::new(move |action, p| match action {
+                "DescribeClusterJobs" => {
+                    let (offset, limit) = (param(p, "offset") as usize, param(p, "limit") as usize);
+                    let all = j2.lock().unwrap();
+                    let mut listed = all.clone();
+                    if newest_first {
+                        listed.reverse();
+                    }
+                    let set: Vec<Value> = listed.into_iter().skip(offset).take(limit).collect();
+                    ok(json!({"job_set": set, "total_count": all.len()}))
+                }
+                "RunClusterCustomService" => {
+                    j2.lock()
+                        .unwrap()
+                        .push(ssl_job_at("j-mine", "pending", "NO", 900));
+                    Reply::Fail(TransportKind::Timeout)
+                }
+                _ => api_error(1100),
+            });
+            let client = fake_client(&api);
+            let id = client
+                .submit_ssl("pek3a", "cl-1", false, &before)
+                .await
+                .unwrap();
+            assert_eq!(id, "j-mine");
+            assert_eq!(api.count("RunClusterCustomService"), 1);
+            assert_eq!(
+                api.count("DescribeClusterJobs"),
+                calls_per_look,
+                "{newest_first}"
+            );
+            let _ = &jobs;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_job_that_cannot_be_read_is_not_resent_over() {
+        let api = FakeApi::new(|action, _| match action {
+            "DescribeClusterJobs" => ok(json!({"job_set": [
+                {"job_id": "j-new", "job_action": ACTION, "status": "pending", "directive": "?"}
+            ]})),
+            _ => Reply::Fail(TransportKind::Timeout),
+        });
+        let client = fake_client(&api);
+        let err = client
+            .submit_ssl("pek3a", "cl-1", true, &HashSet::new())
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown());
+        assert_eq!(api.count("RunClusterCustomService"), 1);
         assert_eq!(api.count("DescribeClusterJobs"), 1);
     }
 
