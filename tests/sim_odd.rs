@@ -228,7 +228,7 @@ async fn patched_jobs_serve_a_raw_directive_and_status() {
             ("status.1", "paused"),
         ])
         .await;
-    assert_eq!(job_ids(&v), [id.clone()]);
+    assert_eq!(job_ids(&v), [id.as_str()]);
     // Underneath, the job ran its course.
     assert_eq!(api.cluster("cl-odd00005").await["ssl"], true);
 

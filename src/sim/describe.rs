@@ -28,10 +28,11 @@ fn paged(params: &Params, items: Vec<Value>, key: &str) -> Result<Answer, ApiErr
 /// `name.N` values, plus a bare `name` as the Python SDK sends it.
 fn list_or_single(params: &Params, name: &str) -> Vec<String> {
     let mut values = params.list(name);
-    if let Some(v) = params.get(name).filter(|v| !v.is_empty()) {
-        if !values.iter().any(|x| x == v) {
-            values.push(v.to_string());
-        }
+    if let Some(v) = params
+        .get(name)
+        .filter(|v| !v.is_empty() && !values.iter().any(|x| x == v))
+    {
+        values.push(v.to_string());
     }
     values
 }

@@ -61,7 +61,7 @@ fn params_for(service: &str, i: usize) -> String {
             "host": "%", "ssl": "NO", "priv": "StandardAccount",
         }),
         "del_user" => json!({ "user": user, "host": "%" }),
-        _ => json!({ "readonly": if i % 2 == 0 { "NO" } else { "YES" } }),
+        _ => json!({ "readonly": if i.is_multiple_of(2) { "NO" } else { "YES" } }),
     }
     .to_string()
 }
