@@ -69,7 +69,8 @@ async fn lifecycle_pending_working_successful_and_ssl_changes_only_on_success() 
         serde_json::from_str(job["directive"].as_str().unwrap_or_default()).unwrap_or(Value::Null);
     assert_eq!(
         directive,
-        json!({"cluster":"cl-life0001","role":"maininstance","service":"configuring_SSL","service_params":"{\"configssl\":\"YES\"}"})
+        json!({"cluster":"cl-life0001","role":"maininstance","service":"configuring_SSL",
+               "service_params":"{\"configssl\":\"YES\"}","app_ids":"app-00r26u27"})
     );
 }
 
@@ -182,7 +183,7 @@ async fn deleted_and_ceased_clusters_are_listed_but_refuse_jobs() {
 }
 
 #[tokio::test]
-async fn describe_jobs_answers_many_at_once_and_cluster_jobs_pages_newest_first() {
+async fn describe_jobs_answers_many_at_once_and_cluster_jobs_pages_oldest_first() {
     let (_server, api) = start(SimOptions::default()).await;
     let mut ids = Vec::new();
     for i in 0..12 {
@@ -214,13 +215,15 @@ async fn describe_jobs_answers_many_at_once_and_cluster_jobs_pages_newest_first(
     let mut want = ids.clone();
     want.sort();
     assert_eq!(got, want);
-    // Without a limit the default page is 10, total_count still says 12.
+    // A smaller page; total_count still says 12.
     params.retain(|(k, _)| *k != "limit");
+    params.push(("limit", "5"));
     let v = api.call(&params).await;
-    assert_eq!(v["job_set"].as_array().map(Vec::len), Some(10));
+    assert_eq!(v["job_set"].as_array().map(Vec::len), Some(5));
     assert_eq!(v["total_count"], 12);
 
-    // Three jobs on one cluster: reverse=1 is newest first, status filter, offset/limit.
+    // Three jobs on one cluster: oldest first even with reverse=1 (not documented for this
+    // action), status filter, offset/limit.
     api.add_cluster("cl-hist0001", 0).await;
     let mut hist = Vec::new();
     for value in ["YES", "NO", "YES"] {
@@ -242,14 +245,11 @@ async fn describe_jobs_answers_many_at_once_and_cluster_jobs_pages_newest_first(
             })
             .unwrap_or_default()
     };
-    let mut newest: Vec<(&str, &str)> = base.to_vec();
-    newest.push(("reverse", "1"));
-    let v = api.call(&newest).await;
+    let mut with_reverse: Vec<(&str, &str)> = base.to_vec();
+    with_reverse.push(("reverse", "1"));
+    let v = api.call(&with_reverse).await;
     assert_eq!(v["action"], "DescribeClusterJobsResponse");
-    assert_eq!(
-        list(&v),
-        [hist[2].clone(), hist[1].clone(), hist[0].clone()]
-    );
+    assert_eq!(list(&v), hist);
     assert!(
         v["job_set"][0]["directive"]
             .as_str()
@@ -257,9 +257,9 @@ async fn describe_jobs_answers_many_at_once_and_cluster_jobs_pages_newest_first(
     );
     let v = api.call(&base).await;
     assert_eq!(list(&v), hist);
-    newest.extend([("offset", "1"), ("limit", "1")]);
-    let v = api.call(&newest).await;
-    assert_eq!(list(&v), [hist[1].clone()]);
+    with_reverse.extend([("offset", "2"), ("limit", "1")]);
+    let v = api.call(&with_reverse).await;
+    assert_eq!(list(&v), [hist[2].clone()]);
     assert_eq!(v["total_count"], 3);
     let v = api
         .call(&[base[0], base[1], base[2], ("status.1", "failed")])

@@ -121,6 +121,35 @@ impl Api {
         self.admin(reqwest::Method::PUT, path, Some(body)).await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// Appends `count` made-up successful jobs to a cluster's history.
+    pub async fn seed_jobs(&self, cluster: &str, count: usize) -> Value {
+        let (status, v) = self
+            .post(
+                &format!("/_sim/clusters/{cluster}/seed-jobs"),
+                serde_json::json!({ "count": count }),
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
+    /// `DescribeClusterJobs` for one cluster with extra parameters (paging, reverse, ...).
+    pub async fn cluster_jobs(&self, cluster: &str, extra: &[(&str, &str)]) -> Value {
+        let mut params = vec![
+            ("action", "DescribeClusterJobs"),
+            ("zone", ZONE),
+            ("cluster", cluster),
+        ];
+        params.extend_from_slice(extra);
+        let v = self.call(&params).await;
+        assert_eq!(v["ret_code"], 0, "{v}");
+        v
+    }
+
     pub async fn add_cluster(&self, id: &str, job_duration_ms: u64) {
         let (status, v) = self
             .post(
@@ -180,6 +209,23 @@ impl Api {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// The `job_id`s of a `job_set` answer, in order.
+pub fn job_ids(v: &Value) -> Vec<String> {
+    set_field(v, "job_set", "job_id")
+}
+
+/// One field of every entry of a `*_set` list, in order.
+pub fn set_field(v: &Value, set: &str, field: &str) -> Vec<String> {
+    v[set]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|j| j[field].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// An in-process simulator on an ephemeral port, with no state file.

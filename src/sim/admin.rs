@@ -14,8 +14,10 @@ use std::sync::Arc;
 
 use super::error::ApiError;
 use super::faults::Faults;
+use super::job::{MYSQL_PLUS_APP, Origin};
 use super::jobs::{self, JobRequest};
-use super::model::{CLUSTER_STATUSES, Cluster, Origin, valid_cluster_id, valid_zone};
+use super::model::{CLUSTER_STATUSES, Cluster, valid_app_id, valid_cluster_id, valid_zone};
+use super::seed::{self, SeedError, SeedRequest};
 use super::state::Shared;
 
 type Sh = State<Arc<Shared>>;
@@ -29,9 +31,10 @@ pub fn router() -> Router<Arc<Shared>> {
             get(get_cluster).delete(delete_cluster).patch(patch_cluster),
         )
         .route("/_sim/clusters/{id}/console-ssl", post(console_ssl))
+        .route("/_sim/clusters/{id}/seed-jobs", post(seed_jobs))
         .route("/_sim/faults", put(put_faults).get(get_faults))
         .route("/_sim/settings", put(put_settings).get(get_settings))
-        .route("/_sim/jobs/{id}", get(get_job))
+        .route("/_sim/jobs/{id}", get(get_job).patch(patch_job))
         .route("/_sim/jobs/{id}/finish", post(finish_job))
         .route("/_sim/requests", get(get_requests).delete(clear_requests))
 }
@@ -62,6 +65,9 @@ struct NewCluster {
     name: Option<String>,
     #[serde(default)]
     status: Option<String>,
+    /// Default `app-00r26u27` (MySQL Plus).
+    #[serde(default)]
+    app_id: Option<String>,
 }
 
 async fn create_cluster(State(shared): Sh, bytes: Bytes) -> Response {
@@ -88,12 +94,26 @@ async fn create_cluster(State(shared): Sh, bytes: Bytes) -> Response {
     {
         return error(StatusCode::BAD_REQUEST, format!("unknown status {s:?}"));
     }
+    let app_id = new.app_id.unwrap_or_else(|| MYSQL_PLUS_APP.to_string());
+    if !valid_app_id(&app_id) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "app_id must look like app-00r26u27",
+        );
+    }
+    if new.ssl && app_id != MYSQL_PLUS_APP {
+        // Only MySQL Plus has configuring_SSL, the one way SSL gets on in this world.
+        return error(StatusCode::BAD_REQUEST, "ssl needs the MySQL Plus app");
+    }
     shared.with_world(|world, now| {
         if world.clusters.contains_key(&new.cluster_id) {
             let msg = format!("cluster {} already exists", new.cluster_id);
             return (error(StatusCode::CONFLICT, msg), false);
         }
-        let mut cluster = Cluster::new(new.cluster_id.clone(), new.zone, new.ssl, now);
+        let mut cluster = Cluster::new(new.cluster_id.clone(), new.zone, app_id, now);
+        if new.ssl {
+            cluster = cluster.with_ssl_on(world.clock.stamp(now));
+        }
         cluster.job_duration_ms = new.job_duration_ms;
         if let Some(name) = new.name {
             cluster.name = name;
@@ -128,14 +148,28 @@ struct ClusterPatch {
     job_duration_ms: Option<Option<u64>>,
     #[serde(default)]
     status: Option<String>,
+    /// Makes the cluster busy (`updating`, ...) until `""` or `null` clears it.
+    #[serde(default, with = "double_option")]
+    transition_status: Option<Option<String>>,
 }
 
 /// Distinguishes an absent field from an explicit `null`.
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
-        Option::<u64>::deserialize(d).map(Some)
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
     }
+}
+
+/// Transition statuses are lower-case words (`updating`, `stopping`, ...); anything of that
+/// shape is allowed so tests can use ones the simulator does not know.
+fn valid_transition(t: &str) -> bool {
+    t.bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
 }
 
 async fn patch_cluster(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) -> Response {
@@ -150,6 +184,16 @@ async fn patch_cluster(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) 
     {
         return error(StatusCode::BAD_REQUEST, format!("unknown status {s:?}"));
     }
+    if let Some(Some(t)) = patch
+        .transition_status
+        .as_ref()
+        .filter(|t| t.as_deref().is_some_and(|t| !valid_transition(t)))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("transition_status must be a lower-case word, got {t:?}"),
+        );
+    }
     shared.with_world(|world, now| {
         let Some(c) = world.clusters.get_mut(&id) else {
             return (
@@ -163,6 +207,9 @@ async fn patch_cluster(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) 
         if let Some(s) = patch.status {
             c.status = s;
             c.status_ms = now;
+        }
+        if let Some(t) = patch.transition_status {
+            c.busy = t.filter(|t| !t.is_empty());
         }
         (Json(c.to_admin(now)).into_response(), true)
     })
@@ -264,6 +311,7 @@ async fn get_faults(State(shared): Sh) -> Json<Faults> {
 #[serde(deny_unknown_fields)]
 struct SettingsPatch {
     job_duration_ms: Option<u64>,
+    honour_reverse: Option<bool>,
 }
 
 async fn put_settings(State(shared): Sh, bytes: Bytes) -> Response {
@@ -274,6 +322,9 @@ async fn put_settings(State(shared): Sh, bytes: Bytes) -> Response {
     let settings = shared.with_world(|world, _| {
         if let Some(d) = patch.job_duration_ms {
             world.settings.job_duration_ms = d;
+        }
+        if let Some(h) = patch.honour_reverse {
+            world.settings.honour_reverse = h;
         }
         (world.settings.clone(), true)
     });
@@ -295,6 +346,69 @@ async fn get_job(State(shared): Sh, Path(id): Path<String>) -> Response {
             Some(j) => Json(j.to_admin(now)).into_response(),
             None => error(StatusCode::NOT_FOUND, format!("no job {id}")),
         }
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobPatch {
+    /// Served as the job's `directive` verbatim; `null` restores the real one.
+    #[serde(default, with = "double_option")]
+    directive: Option<Option<String>>,
+    /// Served as the job's `status` verbatim; `null` restores the lifecycle's.
+    #[serde(default, with = "double_option")]
+    status: Option<Option<String>>,
+}
+
+/// Overwrites what the API serves for a job, for records the documentation does not promise.
+async fn patch_job(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let patch: JobPatch = match body(&bytes) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    shared.with_world(|world, now| {
+        let job = world
+            .clusters
+            .values_mut()
+            .flat_map(|c| c.jobs.iter_mut())
+            .find(|j| j.job_id == id);
+        let Some(job) = job else {
+            return (error(StatusCode::NOT_FOUND, format!("no job {id}")), false);
+        };
+        if let Some(d) = patch.directive {
+            job.raw_directive = d;
+        }
+        if let Some(s) = patch.status {
+            job.raw_status = s;
+        }
+        (Json(job.to_admin(now)).into_response(), true)
+    })
+}
+
+async fn seed_jobs(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let req: SeedRequest = match body(&bytes) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    shared.with_world(|world, now| match seed::seed(world, &id, &req, now) {
+        Ok(s) => {
+            let out = json!({
+                "cluster_id": id,
+                "seeded": req.count,
+                "total_jobs": s.total_jobs,
+                "first_job_id": s.first.job_id,
+                "last_job_id": s.last.job_id,
+                "first_create_time": s.first.to_api(now)["create_time"],
+                "last_create_time": s.last.to_api(now)["create_time"],
+            });
+            (Json(out).into_response(), true)
+        }
+        Err(SeedError::NotFound) => (
+            error(StatusCode::NOT_FOUND, format!("no cluster {id}")),
+            false,
+        ),
+        Err(SeedError::Busy(m)) => (error(StatusCode::CONFLICT, m), false),
+        Err(SeedError::Invalid(m)) => (error(StatusCode::BAD_REQUEST, m), false),
     })
 }
 

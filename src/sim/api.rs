@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use super::clock::format_iso;
 use super::conn::Connection;
 use super::error::ApiError;
 use super::faults::Drop;
+use super::odd::{self, OddAnswer};
 use super::params::Params;
 use super::reqlog::Entry;
 use super::state::Shared;
@@ -21,6 +23,9 @@ enum Reply {
     Json(serde_json::Value),
     Unavailable,
     Cut,
+    Html,
+    Empty,
+    Hang,
 }
 
 pub async fn iaas(
@@ -38,7 +43,12 @@ pub async fn iaas(
     tracing::debug!(remote = %conn.remote, %method, %path, "iaas request received");
     // A task of its own: if the client gives up (timeout) while a slow request waits, the
     // request still goes on and acts, exactly the ambiguity a real network leaves a client with.
-    let work = tokio::spawn(process(shared, method.as_str().to_string(), path, params));
+    let work = tokio::spawn(process(
+        shared.clone(),
+        method.as_str().to_string(),
+        path,
+        params,
+    ));
     let reply = work.await.unwrap_or_else(|e| {
         tracing::error!("request task failed: {e}");
         Reply::Json(ApiError::new(5000, "ServerInternalError").body())
@@ -49,6 +59,15 @@ pub async fn iaas(
             (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable\n").into_response()
         }
         Reply::Cut => {
+            conn.cut();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Reply::Html => ([(CONTENT_TYPE, "text/html")], odd::HTML_PAGE).into_response(),
+        Reply::Empty => StatusCode::OK.into_response(),
+        Reply::Hang => {
+            // Held in this connection's own task, so other requests go on. A client that gives
+            // up closes its end; at shutdown the connection is cut without a byte of answer.
+            shared.stopping().await;
             conn.cut();
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
@@ -67,6 +86,7 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
         fault: None,
         slow_ms: None,
         job_id: None,
+        odd_answer: None,
         time: format_iso(super::clock::now_ms()),
     };
 
@@ -95,8 +115,8 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
         return finish(&shared, entry, Reply::Json(err.body()));
     }
 
-    let result = act(&shared, &method, &path, &params);
-    let body = match result {
+    let (result, odd) = act(&shared, &method, &path, &params);
+    let mut body = match result {
         Ok(answer) => {
             entry.job_id = answer.job_id;
             entry.ret_code = Some(0);
@@ -106,12 +126,12 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
                 format!("{}Response", entry.action.as_deref().unwrap_or_default()).into(),
             );
             body.insert("ret_code".into(), 0.into());
-            serde_json::Value::Object(body)
+            body
         }
         Err(err) => {
             entry.ret_code = Some(err.code);
             entry.outcome = "error";
-            err.body()
+            err.body().as_object().cloned().unwrap_or_default()
         }
     };
     if decision.drop == Some(Drop::AfterActing) {
@@ -123,21 +143,62 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
     if entry.slow_ms.is_some() && entry.outcome == "ok" {
         entry.outcome = "slow";
     }
-    finish(&shared, entry, Reply::Json(body))
+    // The action has acted (a RunClusterCustomService started its job); only its answer is odd,
+    // the case where a client cannot tell what happened from what it got back.
+    if let Some(kind) = odd.filter(|kind| odd::reshape(*kind, &mut body)) {
+        entry.outcome = "odd";
+        entry.fault = Some("odd_answer");
+        entry.odd_answer = Some(kind.name());
+        let reply = match kind {
+            OddAnswer::Html => Reply::Html,
+            OddAnswer::Empty => Reply::Empty,
+            OddAnswer::Hang => {
+                entry.http_status = None;
+                Reply::Hang
+            }
+            OddAnswer::NoSet | OddAnswer::DuplicateSet | OddAnswer::NoRetCode => {
+                Reply::Json(serde_json::Value::Object(body))
+            }
+        };
+        return finish(&shared, entry, reply);
+    }
+    finish(&shared, entry, Reply::Json(serde_json::Value::Object(body)))
 }
 
+/// Verifies and runs the request; also says which odd answer, if any, replaces the answer:
+/// only requests that pass the signature checks and name a known action get one.
 fn act(
     shared: &Shared,
     method: &str,
     path: &str,
     params: &Params,
-) -> Result<actions::Answer, ApiError> {
+) -> (Result<actions::Answer, ApiError>, Option<OddAnswer>) {
+    match verified_action(shared, method, path, params) {
+        Ok(action) => {
+            let odd = shared.odd_answer(action);
+            (run(shared, action, params), odd)
+        }
+        Err(e) => (Err(e), None),
+    }
+}
+
+fn verified_action<'p>(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    params: &'p Params,
+) -> Result<&'p str, ApiError> {
+    // Time stamps are checked against the real clock, not the simulated one.
     let now_secs = super::clock::now_ms().div_euclid(1000);
     auth::verify(method, path, params, shared.keys(), now_secs)?;
     let action = params.required("action")?;
     if !actions::is_known(action) {
         return Err(actions::unknown_action(action));
     }
+    Ok(action)
+}
+
+fn run(shared: &Shared, action: &str, params: &Params) -> Result<actions::Answer, ApiError> {
     shared.with_world(
         |world, now| match actions::run(action, params, world, now) {
             Ok(answer) => {

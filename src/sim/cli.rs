@@ -8,10 +8,17 @@ use super::config::{ConfigFile, SimOptions};
 use super::faults::Faults;
 
 const USAGE: &str = "usage: qingcloud-sim [--listen ADDR] [--state FILE] [--config FILE]
-                     [--job-duration-ms N] [--access-key ID --secret-key SECRET]
+                     [--job-duration-ms N] [--honour-reverse]
+                     [--access-key ID --secret-key SECRET]
                      [--faults JSON] [--error-rate R] [--error-codes C,C,...]
                      [--http-503-rate R] [--drop-rate R] [--slow-rate R] [--slow-ms N]
                      [--fault-seed N]
+
+--honour-reverse   DescribeClusterJobs lists newest first when asked reverse=1. Without it
+                   (the default) it lists oldest first whatever reverse/sort_key say, as the
+                   documentation, which lists neither parameter, allows.
+Faults JSON also takes \"odd_answers\": {\"ACTION or *\": \"no_set|duplicate_set|html|empty|
+no_ret_code|hang\"}. Admin calls (seed-jobs, job and cluster patches): see src/sim/README.md.
 
 Prints the bound address as the first line of stdout; logs go to stderr (RUST_LOG).
 The QingCloud API is served at /iaas/, the admin API under /_sim/.";
@@ -22,6 +29,7 @@ pub struct Args {
     pub state: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub job_duration_ms: Option<u64>,
+    pub honour_reverse: Option<bool>,
     pub access_key: Option<String>,
     pub secret_key: Option<String>,
     pub faults_json: Option<String>,
@@ -65,6 +73,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
                     v.parse()
                         .map_err(|_| format!("--job-duration-ms: not a number: {v}"))?,
                 );
+            }
+            "--honour-reverse" => {
+                // A switch; `--honour-reverse=false` turns it off over a config file.
+                out.honour_reverse = Some(match inline.as_deref() {
+                    None | Some("true") => true,
+                    Some("false") => false,
+                    Some(v) => return Err(format!("--honour-reverse: true or false, not {v}")),
+                });
             }
             "--access-key" => out.access_key = Some(value()?),
             "--secret-key" => out.secret_key = Some(value()?),
@@ -128,6 +144,9 @@ pub fn options(args: &Args) -> Result<SimOptions, String> {
     }
     if args.job_duration_ms.is_some() {
         options.job_duration_ms = args.job_duration_ms;
+    }
+    if args.honour_reverse.is_some() {
+        options.honour_reverse = args.honour_reverse;
     }
     if let Some(json) = &args.faults_json {
         let faults: Faults = serde_json::from_str(json).map_err(|e| format!("--faults: {e}"))?;
@@ -237,7 +256,18 @@ mod tests {
         let f = o.faults.unwrap_or_default();
         assert_eq!(f.drop_rate, 0.5);
         assert_eq!(f.error_codes, vec![5000, 5100]);
+        assert_eq!(o.honour_reverse, None);
         assert!(parse(argv("--access-key A")).is_err());
+        for (flag, want) in [
+            ("--honour-reverse", true),
+            ("--honour-reverse=false", false),
+        ] {
+            let Ok(Parsed::Run(a)) = parse(argv(flag)) else {
+                panic!("{flag}")
+            };
+            assert_eq!(options(&a).map(|o| o.honour_reverse), Ok(Some(want)));
+        }
+        assert!(parse(argv("--honour-reverse=maybe")).is_err());
         assert!(parse(argv("--bogus")).is_err());
         assert!(matches!(parse(argv("--drop-rate 2")), Ok(Parsed::Run(a)) if options(&a).is_err()));
     }

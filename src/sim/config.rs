@@ -18,6 +18,9 @@ pub struct ClusterSeed {
     pub ssl: bool,
     #[serde(default)]
     pub job_duration_ms: Option<u64>,
+    /// Default `app-00r26u27` (MySQL Plus).
+    #[serde(default)]
+    pub app_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -26,6 +29,7 @@ pub struct ConfigFile {
     pub access_keys: BTreeMap<String, String>,
     pub clusters: Vec<ClusterSeed>,
     pub job_duration_ms: Option<u64>,
+    pub honour_reverse: Option<bool>,
     pub faults: Option<Faults>,
 }
 
@@ -47,6 +51,8 @@ pub struct SimOptions {
     pub clusters: Vec<ClusterSeed>,
     /// Overrides the saved setting when given.
     pub job_duration_ms: Option<u64>,
+    /// Overrides the saved setting when given (`--honour-reverse`).
+    pub honour_reverse: Option<bool>,
     /// Replace the saved faults when given.
     pub faults: Option<Faults>,
     pub state_file: Option<PathBuf>,
@@ -58,6 +64,9 @@ impl SimOptions {
         self.clusters.extend(config.clusters);
         if config.job_duration_ms.is_some() {
             self.job_duration_ms = config.job_duration_ms;
+        }
+        if config.honour_reverse.is_some() {
+            self.honour_reverse = config.honour_reverse;
         }
         if config.faults.is_some() {
             self.faults = config.faults;

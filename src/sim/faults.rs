@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::odd::OddAnswer;
+
 /// Replaced as a whole by config, flags or `PUT /_sim/faults`. Unknown fields are refused so a
 /// misspelt fault in a test fails loudly instead of silently injecting nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +21,9 @@ pub struct Faults {
     /// Clusters whose jobs never finish until `POST /_sim/jobs/{id}/finish`.
     pub stuck_jobs: Vec<String>,
     pub seed: Option<u64>,
+    /// action name (or `*` for every action) -> odd answer, applied to every request of that
+    /// action that passes the signature checks. A named action wins over `*`.
+    pub odd_answers: BTreeMap<String, OddAnswer>,
 }
 
 impl Default for Faults {
@@ -33,6 +38,7 @@ impl Default for Faults {
             fail_jobs: BTreeMap::new(),
             stuck_jobs: Vec::new(),
             seed: None,
+            odd_answers: BTreeMap::new(),
         }
     }
 }
@@ -66,7 +72,23 @@ impl Faults {
                 ));
             }
         }
+        if let Some(action) = self
+            .odd_answers
+            .keys()
+            .find(|a| *a != "*" && !super::actions::is_known(a))
+        {
+            return Err(format!(
+                "odd_answers: unknown action {action:?} (use an action name or \"*\")"
+            ));
+        }
         Ok(())
+    }
+
+    pub fn odd_answer_for(&self, action: &str) -> Option<OddAnswer> {
+        self.odd_answers
+            .get(action)
+            .or_else(|| self.odd_answers.get("*"))
+            .copied()
     }
 }
 
@@ -154,5 +176,22 @@ mod tests {
         bad.fail_jobs.insert("cl-x".into(), "successful".into());
         assert!(bad.validate().is_err());
         assert!(serde_json::from_str::<Faults>(r#"{"eror_rate": 1}"#).is_err());
+        assert!(serde_json::from_str::<Faults>(r#"{"odd_answers": {"*": "weird"}}"#).is_err());
+        let mut bad = Faults::default();
+        bad.odd_answers
+            .insert("DescribeJob".into(), OddAnswer::Empty);
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn a_named_action_wins_over_the_wildcard() {
+        let mut f = Faults::default();
+        f.odd_answers.insert("*".into(), OddAnswer::Empty);
+        f.odd_answers
+            .insert("DescribeJobs".into(), OddAnswer::NoSet);
+        assert!(f.validate().is_ok());
+        assert_eq!(f.odd_answer_for("DescribeJobs"), Some(OddAnswer::NoSet));
+        assert_eq!(f.odd_answer_for("DescribeClusters"), Some(OddAnswer::Empty));
+        assert_eq!(Faults::default().odd_answer_for("DescribeJobs"), None);
     }
 }

@@ -2,7 +2,8 @@
 //! go through the same checks and the same lifecycle.
 
 use super::error::ApiError;
-use super::model::{Fate, Job, Origin, new_job_id};
+use super::job::{Fate, Job, MYSQL_PLUS_APP, Origin, SSL_SERVICE};
+use super::model::Cluster;
 use super::store::World;
 
 pub struct JobRequest<'a> {
@@ -18,12 +19,51 @@ pub struct JobRequest<'a> {
 pub fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<String, ApiError> {
     let fate = fate_for(world, req.cluster_id);
     let default_duration = world.settings.job_duration_ms;
-    let Some(cluster) = world.clusters.get_mut(req.cluster_id) else {
-        return Err(ApiError::not_found(req.cluster_id));
+    let cluster = world
+        .clusters
+        .get(req.cluster_id)
+        .ok_or_else(|| ApiError::not_found(req.cluster_id))?;
+    check(cluster, &req, now)?;
+    let created_ms = world.clock.stamp(now);
+    let cluster = world
+        .clusters
+        .get_mut(req.cluster_id)
+        .ok_or_else(|| ApiError::not_found(req.cluster_id))?;
+    let job = Job {
+        created_ms,
+        duration_ms: cluster.job_duration_ms.unwrap_or(default_duration),
+        fate,
+        service_params: req.service_params,
+        origin: req.origin,
+        ..Job::ssl_toggle(
+            &cluster.cluster_id,
+            &cluster.zone,
+            &cluster.app_id,
+            req.enable_ssl,
+        )
     };
+    let job_id = job.job_id.clone();
+    cluster.jobs.push(job);
+    Ok(job_id)
+}
+
+fn check(cluster: &Cluster, req: &JobRequest<'_>, now: i64) -> Result<(), ApiError> {
     // QingCloud answers "not found" for a resource in another zone: ids are zone-scoped.
     if req.zone.is_some_and(|z| z != cluster.zone) || cluster.is_gone() {
         return Err(ApiError::not_found(req.cluster_id));
+    }
+    // A custom service is part of an app version's definition, so the server can refuse an
+    // unknown one while validating the request, before any job exists; no documented code is
+    // more specific than "bad parameter value". Checked before the state, as validation is.
+    if cluster.app_id != MYSQL_PLUS_APP {
+        return Err(ApiError::invalid(
+            "service",
+            SSL_SERVICE,
+            &format!(
+                "the app [{}] of cluster [{}] has no such custom service",
+                cluster.app_id, cluster.cluster_id
+            ),
+        ));
     }
     if cluster.status != "active" {
         return Err(ApiError::new(
@@ -34,30 +74,25 @@ pub fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<String,
             ),
         ));
     }
-    if let Some(running) = cluster.running_job(now) {
+    let busy_job = cluster.running_job(now).map(|j| j.job_id.as_str());
+    // A transition a test set models work the console started behind the provider's back; the
+    // console itself is not held up by it (it is what races the provider).
+    let busy_other = cluster
+        .busy
+        .as_deref()
+        .filter(|b| !b.is_empty() && req.origin != Origin::Console);
+    if busy_job.is_some() || busy_other.is_some() {
         return Err(ApiError::new(
             1400,
             format!(
-                "PermissionDenied, cluster [{}] is busy (transition_status [updating], job [{}]), please try later",
-                cluster.cluster_id, running.job_id
+                "PermissionDenied, cluster [{}] is busy (transition_status [{}]{}), please try later",
+                cluster.cluster_id,
+                busy_other.unwrap_or("updating"),
+                busy_job.map(|j| format!(", job [{j}]")).unwrap_or_default()
             ),
         ));
     }
-    let job_id = new_job_id();
-    cluster.jobs.push(Job {
-        job_id: job_id.clone(),
-        cluster_id: cluster.cluster_id.clone(),
-        zone: cluster.zone.clone(),
-        created_ms: now,
-        duration_ms: cluster.job_duration_ms.unwrap_or(default_duration),
-        fate,
-        enable_ssl: req.enable_ssl,
-        service_params: req.service_params,
-        origin: req.origin,
-        finished_ms: None,
-        applied: false,
-    });
-    Ok(job_id)
+    Ok(())
 }
 
 /// A job's end is decided when it starts, so changing faults later does not rewrite history.

@@ -12,12 +12,17 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 mod conn;
+mod describe;
 mod error;
 pub mod faults;
+mod job;
+mod jobclock;
 mod jobs;
 mod model;
+mod odd;
 mod params;
 mod reqlog;
+mod seed;
 mod state;
 mod store;
 
@@ -32,7 +37,7 @@ use tokio::task::JoinHandle;
 pub use config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SimOptions};
 
 use config::ClusterSeed;
-use model::{Cluster, valid_cluster_id, valid_zone};
+use model::{Cluster, valid_app_id, valid_cluster_id, valid_zone};
 use state::Shared;
 use store::{Store, World};
 
@@ -57,6 +62,8 @@ impl SimServer {
 
     /// Stops accepting, lets in-flight requests finish (briefly), and saves the state.
     pub async fn shutdown(mut self) {
+        // Held (`hang`) requests would keep the graceful shutdown waiting.
+        self.shared.release_hangs();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -68,21 +75,28 @@ impl SimServer {
 }
 
 fn seed_cluster(world: &mut World, seed: &ClusterSeed, now: i64) -> Result<(), String> {
-    if !valid_cluster_id(&seed.cluster_id) || !valid_zone(&seed.zone) {
+    let app_id = seed.app_id.as_deref().unwrap_or(job::MYSQL_PLUS_APP);
+    if !valid_cluster_id(&seed.cluster_id) || !valid_zone(&seed.zone) || !valid_app_id(app_id) {
         return Err(format!(
-            "invalid cluster {:?} in zone {:?}",
+            "invalid cluster {:?} of app {app_id:?} in zone {:?}",
             seed.cluster_id, seed.zone
         ));
     }
     // A saved world wins: the demo restarts with what happened since, not the initial seed.
-    world
-        .clusters
-        .entry(seed.cluster_id.clone())
-        .or_insert_with(|| {
-            let mut c = Cluster::new(seed.cluster_id.clone(), seed.zone.clone(), seed.ssl, now);
-            c.job_duration_ms = seed.job_duration_ms;
-            c
-        });
+    if world.clusters.contains_key(&seed.cluster_id) {
+        return Ok(());
+    }
+    let mut c = Cluster::new(
+        seed.cluster_id.clone(),
+        seed.zone.clone(),
+        app_id.to_string(),
+        now,
+    );
+    if seed.ssl {
+        c = c.with_ssl_on(world.clock.stamp(now));
+    }
+    c.job_duration_ms = seed.job_duration_ms;
+    world.clusters.insert(seed.cluster_id.clone(), c);
     Ok(())
 }
 
@@ -93,12 +107,16 @@ pub async fn serve(listener: TcpListener, options: SimOptions) -> Result<SimServ
         Some(store) => store.load()?.unwrap_or_default(),
         None => World::default(),
     };
-    let now = clock::now_ms();
+    world.catch_up_clock();
+    let now = world.clock.now(clock::now_ms());
     for seed in &options.clusters {
         seed_cluster(&mut world, seed, now)?;
     }
     if let Some(ms) = options.job_duration_ms {
         world.settings.job_duration_ms = ms;
+    }
+    if let Some(honour) = options.honour_reverse {
+        world.settings.honour_reverse = honour;
     }
     if let Some(faults) = options.faults.clone() {
         faults.validate()?;

@@ -1,16 +1,11 @@
-//! Clusters and their jobs. Job progress is a pure function of the clock, so nothing has to
-//! tick: every reader first `settle`s, which applies the effect of jobs that have finished.
+//! Clusters and their job histories. Every reader first `settle`s, which applies the effect of
+//! jobs that have finished by now (see `job.rs`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::clock::format_iso;
-
-pub const JOB_ACTION: &str = "RunClusterCustomService";
-pub const SERVICE: &str = "configuring_SSL";
-pub const ROLE: &str = "maininstance";
-pub const OWNER: &str = "usr-qysim001";
-pub const APP_ID: &str = "app-m9jaimla";
+use super::job::{Job, MYSQL_PLUS_APP, OWNER, Origin};
 
 /// Statuses a cluster can be put in through the admin API; only `active` accepts jobs.
 pub const CLUSTER_STATUSES: [&str; 6] = [
@@ -22,122 +17,8 @@ pub const CLUSTER_STATUSES: [&str; 6] = [
     "ceased",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fate {
-    Succeed,
-    Fail { status: String, error_codes: String },
-    Stuck,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    Api,
-    Console,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Job {
-    pub job_id: String,
-    pub cluster_id: String,
-    pub zone: String,
-    pub created_ms: i64,
-    pub duration_ms: u64,
-    pub fate: Fate,
-    pub enable_ssl: bool,
-    /// The `service_params` string exactly as the caller sent it.
-    pub service_params: String,
-    pub origin: Origin,
-    /// Set when the admin API finishes the job early (the way out of a stuck job).
-    pub finished_ms: Option<i64>,
-    /// Whether the job's effect has been applied to its cluster.
-    pub applied: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub status: &'static str,
-    pub since_ms: i64,
-    pub finished: bool,
-}
-
-impl Job {
-    pub fn progress(&self, now: i64) -> Progress {
-        let at = |status, since_ms, finished| Progress {
-            status,
-            since_ms,
-            finished,
-        };
-        if let Some(done) = self.finished_ms.filter(|done| now >= *done) {
-            return at("successful", done, true);
-        }
-        let duration = i64::try_from(self.duration_ms).unwrap_or(i64::MAX);
-        // A quarter of the time pending, the rest working, like the queue-then-run of the real one.
-        let working_from = self.created_ms.saturating_add(duration / 4);
-        let end = self.created_ms.saturating_add(duration);
-        match &self.fate {
-            Fate::Stuck if now >= working_from => at("working", working_from, false),
-            Fate::Succeed if now >= end => at("successful", end, true),
-            Fate::Fail { status, .. } if now >= end => {
-                let status = if status == "done with failure" {
-                    "done with failure"
-                } else {
-                    "failed"
-                };
-                at(status, end, true)
-            }
-            _ if now >= working_from && duration > 0 => at("working", working_from, false),
-            _ => at("pending", self.created_ms, false),
-        }
-    }
-
-    pub fn error_codes(&self, now: i64) -> &str {
-        let p = self.progress(now);
-        match &self.fate {
-            Fate::Fail { error_codes, .. } if p.finished && p.status != "successful" => error_codes,
-            _ => "",
-        }
-    }
-
-    /// The original request as QingCloud records it: a JSON string, keys in sorted order.
-    pub fn directive(&self) -> String {
-        json!({
-            "cluster": self.cluster_id,
-            "role": ROLE,
-            "service": SERVICE,
-            "service_params": self.service_params,
-        })
-        .to_string()
-    }
-
-    /// The shape `DescribeJobs` and `DescribeClusterJobs` return.
-    pub fn to_api(&self, now: i64) -> Value {
-        let p = self.progress(now);
-        json!({
-            "job_id": self.job_id,
-            "job_action": JOB_ACTION,
-            "status": p.status,
-            "create_time": format_iso(self.created_ms),
-            "status_time": format_iso(p.since_ms),
-            "resource_ids": self.cluster_id,
-            "owner": OWNER,
-            "error_codes": self.error_codes(now),
-            "directive": self.directive(),
-            "zone_id": self.zone,
-        })
-    }
-
-    /// The API shape plus what only the simulator knows.
-    pub fn to_admin(&self, now: i64) -> Value {
-        let mut v = self.to_api(now);
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("origin".into(), json!(self.origin));
-            obj.insert("enable_ssl".into(), json!(self.enable_ssl));
-            obj.insert("stuck".into(), json!(self.fate == Fate::Stuck));
-        }
-        v
-    }
+fn mysql_plus() -> String {
+    MYSQL_PLUS_APP.into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,47 +26,51 @@ pub struct Cluster {
     pub cluster_id: String,
     pub name: String,
     pub zone: String,
+    #[serde(default = "mysql_plus")]
+    pub app_id: String,
     pub status: String,
     pub create_ms: i64,
     pub status_ms: i64,
     pub ssl: bool,
     /// Overrides the global job duration for this cluster's jobs.
     pub job_duration_ms: Option<u64>,
+    /// A `transition_status` a test set (`PATCH /_sim/clusters/{id}`): the cluster is busy with
+    /// something the simulator does not model, until the test clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy: Option<String>,
     pub jobs: Vec<Job>,
 }
 
 impl Cluster {
-    pub fn new(cluster_id: String, zone: String, ssl: bool, now: i64) -> Self {
-        // SSL is off by default in QingCloud; a cluster that has it on got there through a
-        // successful configuring_SSL job, and the job history is the only API that says so.
-        let jobs = if ssl {
-            vec![Job {
-                job_id: new_job_id(),
-                cluster_id: cluster_id.clone(),
-                zone: zone.clone(),
-                created_ms: now,
-                duration_ms: 0,
-                fate: Fate::Succeed,
-                enable_ssl: true,
-                service_params: r#"{"configssl":"YES"}"#.into(),
-                origin: Origin::Console,
-                finished_ms: Some(now),
-                applied: true,
-            }]
-        } else {
-            Vec::new()
-        };
+    pub fn new(cluster_id: String, zone: String, app_id: String, now: i64) -> Self {
         Self {
             name: cluster_id.clone(),
             cluster_id,
             zone,
+            app_id,
             status: "active".into(),
             create_ms: now,
             status_ms: now,
-            ssl,
+            ssl: false,
             job_duration_ms: None,
-            jobs,
+            busy: None,
+            jobs: Vec::new(),
         }
+    }
+
+    /// SSL is off by default in QingCloud; a cluster that has it on got there through a
+    /// successful configuring_SSL job, and the job history is the only API that says so.
+    pub fn with_ssl_on(mut self, job_at: i64) -> Self {
+        let job = Job {
+            created_ms: job_at,
+            origin: Origin::Console,
+            finished_ms: Some(job_at),
+            applied: true,
+            ..Job::ssl_toggle(&self.cluster_id, &self.zone, &self.app_id, true)
+        };
+        self.jobs.push(job);
+        self.ssl = true;
+        self
     }
 
     /// Applies finished jobs in order; returns whether anything changed.
@@ -197,7 +82,7 @@ impl Cluster {
                 // Jobs run one at a time, so nothing after an unfinished one can be finished.
                 break;
             }
-            if p.status == "successful" {
+            if p.status == "successful" && job.is_ssl_toggle() {
                 self.ssl = job.enable_ssl;
             }
             job.applied = true;
@@ -207,11 +92,17 @@ impl Cluster {
     }
 
     pub fn running_job(&self, now: i64) -> Option<&Job> {
-        self.jobs.iter().find(|j| !j.progress(now).finished)
+        // Finished jobs are all `applied` once settled, so long histories cost little here.
+        self.jobs
+            .iter()
+            .filter(|j| !j.applied)
+            .find(|j| !j.progress(now).finished)
     }
 
-    pub fn transition_status(&self, now: i64) -> &'static str {
-        if self.running_job(now).is_some() {
+    pub fn transition_status(&self, now: i64) -> &str {
+        if let Some(busy) = self.busy.as_deref().filter(|b| !b.is_empty()) {
+            busy
+        } else if self.running_job(now).is_some() {
             "updating"
         } else {
             ""
@@ -228,7 +119,7 @@ impl Cluster {
             "name": self.name,
             "status": self.status,
             "transition_status": self.transition_status(now),
-            "app_id": APP_ID,
+            "app_id": self.app_id,
             "zone_id": self.zone,
             "create_time": format_iso(self.create_ms),
             "status_time": format_iso(self.status_ms),
@@ -241,6 +132,7 @@ impl Cluster {
             "cluster_id": self.cluster_id,
             "name": self.name,
             "zone": self.zone,
+            "app_id": self.app_id,
             "status": self.status,
             "transition_status": self.transition_status(now),
             "ssl": self.ssl,
@@ -250,90 +142,55 @@ impl Cluster {
     }
 }
 
-/// `j-` and ten lower-case letters or digits, like the ids QingCloud hands out.
-pub fn new_job_id() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let tail: String = (0..10)
-        .map(|_| char::from(ALPHABET[fastrand::usize(..ALPHABET.len())]))
-        .collect();
-    format!("j-{tail}")
+pub fn valid_cluster_id(id: &str) -> bool {
+    id.strip_prefix("cl-").is_some_and(lower_alnum)
 }
 
-pub fn valid_cluster_id(id: &str) -> bool {
-    id.strip_prefix("cl-").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
+/// `app-` and lower-case letters or digits, like `app-00r26u27`.
+pub fn valid_app_id(id: &str) -> bool {
+    id.strip_prefix("app-").is_some_and(lower_alnum)
 }
 
 pub fn valid_zone(zone: &str) -> bool {
-    !zone.is_empty()
-        && zone
-            .bytes()
+    lower_alnum(zone)
+}
+
+fn lower_alnum(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::job::Fate;
 
-    fn job(fate: Fate, duration_ms: u64) -> Job {
+    fn failing(status: &str) -> Fate {
+        Fate::Fail {
+            status: status.into(),
+            error_codes: "5100".into(),
+        }
+    }
+
+    fn job(fate: Fate, created_ms: i64, duration_ms: u64) -> Job {
         Job {
-            job_id: "j-test".into(),
-            cluster_id: "cl-a".into(),
-            zone: "pek3a".into(),
-            created_ms: 1000,
+            created_ms,
             duration_ms,
             fate,
-            enable_ssl: true,
-            service_params: r#"{"configssl":"YES"}"#.into(),
-            origin: Origin::Api,
-            finished_ms: None,
-            applied: false,
+            ..Job::ssl_toggle("cl-a", "pek3a", MYSQL_PLUS_APP, true)
         }
     }
 
     #[test]
-    fn lifecycle_follows_the_clock() {
-        let j = job(Fate::Succeed, 400);
-        assert_eq!(j.progress(1000).status, "pending");
-        assert_eq!(j.progress(1100).status, "working");
-        assert_eq!(j.progress(1399).status, "working");
-        assert_eq!(j.progress(1400).status, "successful");
-        assert_eq!(job(Fate::Succeed, 0).progress(1000).status, "successful");
-        let stuck = job(Fate::Stuck, 400);
-        assert_eq!(stuck.progress(1_000_000).status, "working");
-        let failed = job(
-            Fate::Fail {
-                status: "done with failure".into(),
-                error_codes: "5100".into(),
-            },
-            0,
-        );
-        assert_eq!(failed.progress(1000).status, "done with failure");
-        assert_eq!(failed.error_codes(1000), "5100");
-    }
-
-    #[test]
     fn ssl_changes_only_on_success() {
-        let mut c = Cluster::new("cl-a".into(), "pek3a".into(), false, 0);
-        c.jobs.push(job(
-            Fate::Fail {
-                status: "failed".into(),
-                error_codes: "5100".into(),
-            },
-            100,
-        ));
+        let mut c = Cluster::new("cl-a".into(), "pek3a".into(), mysql_plus(), 0);
+        c.jobs.push(job(failing("failed"), 1000, 100));
         assert!(!c.settle(1050));
         assert_eq!(c.transition_status(1050), "updating");
         assert!(c.settle(1100));
         assert!(!c.ssl);
-        c.jobs.push(Job {
-            created_ms: 2000,
-            ..job(Fate::Succeed, 100)
-        });
+        c.jobs.push(job(Fate::Succeed, 2000, 100));
         c.settle(2050);
         assert!(!c.ssl);
         c.settle(2100);
@@ -342,10 +199,33 @@ mod tests {
     }
 
     #[test]
+    fn other_services_leave_ssl_alone() {
+        let mut c = Cluster::new("cl-a".into(), "pek3a".into(), mysql_plus(), 0);
+        c.jobs.push(Job {
+            service: "add_user".into(),
+            service_params: r#"{"ssl":"YES"}"#.into(),
+            ..job(Fate::Succeed, 1000, 0)
+        });
+        c.settle(1000);
+        assert!(!c.ssl);
+    }
+
+    #[test]
+    fn a_test_set_transition_status_wins() {
+        let mut c = Cluster::new("cl-a".into(), "pek3a".into(), mysql_plus(), 0);
+        c.busy = Some("updating".into());
+        assert_eq!(c.transition_status(0), "updating");
+        c.busy = Some(String::new());
+        assert_eq!(c.transition_status(0), "");
+    }
+
+    #[test]
     fn ids() {
-        assert!(new_job_id().starts_with("j-"));
         assert!(valid_cluster_id("cl-abc12345"));
         assert!(!valid_cluster_id("cl-ABC"));
         assert!(!valid_cluster_id("cl-"));
+        assert!(valid_app_id("app-00r26u27"));
+        assert!(!valid_app_id("app-"));
+        assert!(!valid_app_id("ap-00r26u27"));
     }
 }

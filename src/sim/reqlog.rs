@@ -17,16 +17,19 @@ pub struct Entry {
     pub ret_code: Option<i64>,
     /// `null` when the connection was dropped.
     pub http_status: Option<u16>,
-    /// `ok`, `error`, `http_503`, `dropped` or `slow`.
+    /// `ok`, `error`, `http_503`, `dropped`, `slow` or `odd`.
     pub outcome: &'static str,
     /// Which injected fault shaped this answer: `error_code`, `http_503`, `drop_before`,
-    /// `drop_after`, `slow`; absent when none.
+    /// `drop_after`, `slow`, `odd_answer`; absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slow_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+    /// The odd answer given instead of the real one (`no_set`, `html`, `hang`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odd_answer: Option<&'static str>,
     pub time: String,
 }
 

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
+use tokio::sync::watch;
 
 use super::clock::now_ms;
 use super::faults::{Decision, Faults};
+use super::odd::OddAnswer;
 use super::reqlog::{Entry, RequestLog};
 use super::store::{Store, World};
 
@@ -20,6 +22,7 @@ pub struct Shared {
     keys: BTreeMap<String, String>,
     store: Option<Store>,
     log: Mutex<RequestLog>,
+    stopping: watch::Sender<bool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -45,6 +48,7 @@ impl Shared {
             keys,
             store,
             log: Mutex::new(RequestLog::default()),
+            stopping: watch::Sender::new(false),
         }
     }
 
@@ -55,10 +59,11 @@ impl Shared {
     /// Runs `f` on the world after applying every job that has finished by now. `f` says whether
     /// it changed anything; any change (its own or a settled job) is persisted before returning,
     /// so the state file is never behind an answer already given.
+    /// `now` is the simulated time (see `jobclock.rs`).
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World, i64) -> (R, bool)) -> R {
-        let now = now_ms();
         let (result, snapshot) = {
             let mut inner = lock(&self.inner);
+            let now = inner.world.clock.now(now_ms());
             let mut settled = false;
             for cluster in inner.world.clusters.values_mut() {
                 settled |= cluster.settle(now);
@@ -82,6 +87,23 @@ impl Shared {
 
     pub fn read<R>(&self, f: impl FnOnce(&World, i64) -> R) -> R {
         self.with_world(|world, now| (f(world, now), false))
+    }
+
+    /// The odd answer configured for `action`, if any.
+    pub fn odd_answer(&self, action: &str) -> Option<OddAnswer> {
+        lock(&self.inner).world.faults.odd_answer_for(action)
+    }
+
+    /// Releases every request held by the `hang` odd answer; called at shutdown.
+    pub fn release_hangs(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once the simulator shuts down.
+    pub async fn stopping(&self) {
+        let mut rx = self.stopping.subscribe();
+        // An error means the sender is gone, which also means the simulator is stopping.
+        let _ = rx.wait_for(|stopping| *stopping).await;
     }
 
     pub fn draw_faults(&self) -> Decision {

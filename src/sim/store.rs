@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::faults::Faults;
+use super::jobclock::JobClock;
 use super::model::Cluster;
 
 pub const DEFAULT_JOB_DURATION_MS: u64 = 2000;
@@ -15,12 +16,16 @@ pub const DEFAULT_JOB_DURATION_MS: u64 = 2000;
 #[serde(default)]
 pub struct Settings {
     pub job_duration_ms: u64,
+    /// Whether `DescribeClusterJobs` obeys `reverse=1`. Off by default: QingCloud's
+    /// documentation lists no `reverse` for it, so a client must not count on it.
+    pub honour_reverse: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             job_duration_ms: DEFAULT_JOB_DURATION_MS,
+            honour_reverse: false,
         }
     }
 }
@@ -32,6 +37,22 @@ pub struct World {
     pub clusters: BTreeMap<String, Cluster>,
     pub faults: Faults,
     pub settings: Settings,
+    pub clock: JobClock,
+}
+
+impl World {
+    /// Makes the job clock account for jobs it has not seen (a state file from before it).
+    pub fn catch_up_clock(&mut self) {
+        let newest = self
+            .clusters
+            .values()
+            .flat_map(|c| c.jobs.iter())
+            .map(|j| j.created_ms)
+            .max();
+        if let Some(ms) = newest {
+            self.clock.observe(ms);
+        }
+    }
 }
 
 pub struct Store {

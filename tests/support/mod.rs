@@ -1145,6 +1145,56 @@ impl Sim {
         self.admin_ok("POST", &format!("/_sim/jobs/{job_id}/finish"), None);
     }
 
+    /// Appends `count` made-up successful non-SSL jobs (backups and custom services such as
+    /// `add_user`) to a cluster's history, newer than its existing jobs and older than any job
+    /// created afterwards. Returns `{"seeded","total_jobs","first_job_id","last_job_id",...}`.
+    #[track_caller]
+    pub fn seed_jobs(&self, id: &str, count: usize) -> Value {
+        self.admin_ok(
+            "POST",
+            &format!("/_sim/clusters/{id}/seed-jobs"),
+            Some(&json!({ "count": count })),
+        )
+    }
+
+    /// Makes every signed request of `action` (or `"*"` for all) answer oddly; `kind` is one
+    /// of `no_set`, `duplicate_set`, `html`, `empty`, `no_ret_code`, `hang`. Other faults stay.
+    #[track_caller]
+    pub fn set_odd_answer(&self, action: &str, kind: &str) {
+        let mut faults = self.faults();
+        match faults.get_mut("odd_answers").and_then(Value::as_object_mut) {
+            Some(map) => {
+                map.insert(action.to_string(), json!(kind));
+            }
+            None => faults["odd_answers"] = json!({ action: kind }),
+        }
+        self.set_faults(faults);
+    }
+
+    /// Answers `action` normally again (other odd answers stay).
+    #[track_caller]
+    pub fn clear_odd_answer(&self, action: &str) {
+        let mut faults = self.faults();
+        if let Some(map) = faults.get_mut("odd_answers").and_then(Value::as_object_mut) {
+            map.remove(action);
+        }
+        self.set_faults(faults);
+    }
+
+    /// Overwrites what the API serves for a job: `{"directive": "<raw>"}` and/or
+    /// `{"status": "<any>"}`; `null` restores the real value. Returns the job (admin shape).
+    #[track_caller]
+    pub fn patch_job(&self, id: &str, body: Value) -> Value {
+        self.admin_ok("PATCH", &format!("/_sim/jobs/{id}"), Some(&body))
+    }
+
+    /// Changes a cluster: `{"status": "stopped"}`, `{"transition_status": "updating"}` (busy
+    /// until `""` or `null`), `{"job_duration_ms": N}`. Returns the cluster (admin shape).
+    #[track_caller]
+    pub fn patch_cluster(&self, id: &str, body: Value) -> Value {
+        self.admin_ok("PATCH", &format!("/_sim/clusters/{id}"), Some(&body))
+    }
+
     /// The API requests the simulator has seen:
     /// `[{"seq","action","params","ret_code","http_status","outcome","job_id"?}]`.
     #[track_caller]
