@@ -640,3 +640,356 @@ fn describe_odd_body(body: &[u8]) -> &'static str {
         "HTTP 200 with a body that is not JSON"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qingcloud::credentials::{Endpoint, Origins};
+    use crate::qingcloud::retry::RetryPolicy;
+    use crate::qingcloud::testing::{TestClock, test_config};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::time::Instant;
+
+    type Answer = Result<HttpResponse, TransportFailure>;
+
+    /// Answers request number n (1-based) with `answer(n)` after `delay(n)` on tokio's clock,
+    /// counting the requests sent and the answers delivered.
+    struct Scripted {
+        answer: Box<dyn Fn(usize) -> Answer + Send + Sync>,
+        delay: Box<dyn Fn(usize) -> Duration + Send + Sync>,
+        sent: Arc<AtomicUsize>,
+        delivered: Arc<AtomicUsize>,
+    }
+
+    impl Transport for Scripted {
+        fn get(&self, _url: String, _timeout: Duration) -> TransportFuture {
+            let n = self.sent.fetch_add(1, Ordering::SeqCst) + 1;
+            let (answer, delay) = ((self.answer)(n), (self.delay)(n));
+            let delivered = self.delivered.clone();
+            Box::pin(async move {
+                tokio::time::sleep(delay).await;
+                delivered.fetch_add(1, Ordering::SeqCst);
+                answer
+            })
+        }
+    }
+
+    struct Fixture {
+        client: Client,
+        sent: Arc<AtomicUsize>,
+        delivered: Arc<AtomicUsize>,
+    }
+
+    impl Fixture {
+        fn sent(&self) -> usize {
+            self.sent.load(Ordering::SeqCst)
+        }
+        fn delivered(&self) -> usize {
+            self.delivered.load(Ordering::SeqCst)
+        }
+    }
+
+    /// A client with the production retry policy over a scripted transport and tokio's clock.
+    fn fixture(
+        answer: impl Fn(usize) -> Answer + Send + Sync + 'static,
+        delay: impl Fn(usize) -> Duration + Send + Sync + 'static,
+    ) -> Fixture {
+        let mut config = test_config(Endpoint::parse("https://qc.example.com/iaas/").unwrap());
+        config.retry = RetryPolicy::default();
+        config.origins = Origins {
+            access_key: "the environment variable QINGCLOUD_ACCESS_KEY".into(),
+            secret_key: "`qy_secret_access_key` in /home/me/.qingcloud/config.yaml".into(),
+            endpoint: "the provider argument `endpoint`".into(),
+        };
+        let (sent, delivered) = (Arc::default(), Arc::default());
+        let transport = Arc::new(Scripted {
+            answer: Box::new(answer),
+            delay: Box::new(delay),
+            sent: Arc::clone(&sent),
+            delivered: Arc::clone(&delivered),
+        });
+        Fixture {
+            client: Client::with_parts(config, transport, TestClock::new()),
+            sent,
+            delivered,
+        }
+    }
+
+    fn body(text: &str) -> Answer {
+        Ok(HttpResponse {
+            status: 200,
+            body: text.as_bytes().to_vec(),
+        })
+    }
+
+    fn no_delay(_: usize) -> Duration {
+        Duration::ZERO
+    }
+
+    async fn read(client: &Client, cancel: Option<&CancellationToken>) -> Result<Value, Error> {
+        let params = vec![("clusters.1".to_string(), "cl-1".to_string())];
+        match cancel {
+            Some(c) => {
+                client
+                    .call_cancellable("DescribeClusters", "pek3a", params, true, c)
+                    .await
+            }
+            None => client.call("DescribeClusters", "pek3a", params, true).await,
+        }
+    }
+
+    async fn submit(client: &Client, cancel: &CancellationToken) -> Result<Value, Error> {
+        let params = vec![("cluster".to_string(), "cl-1".to_string())];
+        client
+            .call_cancellable("RunClusterCustomService", "pek3a", params, false, cancel)
+            .await
+    }
+
+    /// Cancels `token` after `after` on tokio's clock.
+    fn cancel_after(token: &CancellationToken, after: Duration) {
+        let token = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            token.cancel();
+        });
+    }
+
+    #[test]
+    fn rustls_errors_are_found_inside_nested_io_errors() {
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, tls.clone());
+        let outer = std::io::Error::other(inner);
+        // The shape hyper-util reports: `source()` alone would never reach the rustls error.
+        assert!(std::error::Error::source(&outer).is_none());
+        assert_eq!(rustls_error_in(&outer), Some(&tls));
+        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(rustls_error_in(&std::io::Error::other(plain)), None);
+    }
+
+    #[test]
+    fn tls_errors_are_sorted_by_what_the_user_can_do() {
+        use rustls::CertificateError as C;
+        let cert = |c| tls_failure_of(&rustls::Error::InvalidCertificate(c));
+        assert_eq!(cert(C::UnknownIssuer), TlsFailure::Untrusted);
+        assert_eq!(cert(C::BadSignature), TlsFailure::Untrusted);
+        // What webpki says of a CA certificate used as a server certificate (Terraform-style
+        // self-made certificates).
+        let ca_as_leaf = C::Other(rustls::OtherError(Arc::new(std::io::Error::other(
+            "CaUsedAsEndEntity",
+        ))));
+        assert_eq!(cert(ca_as_leaf), TlsFailure::Untrusted);
+        assert_eq!(cert(C::NotValidForName), TlsFailure::WrongHost);
+        assert_eq!(cert(C::Expired), TlsFailure::NotValidNow);
+        assert_eq!(cert(C::NotValidYet), TlsFailure::NotValidNow);
+        assert_eq!(
+            tls_failure_of(&rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+            )),
+            TlsFailure::NotTls
+        );
+        assert_eq!(
+            tls_failure_of(&rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure
+            )),
+            TlsFailure::Handshake
+        );
+    }
+
+    #[test]
+    fn odd_bodies_are_described_not_quoted() {
+        assert_eq!(describe_odd_body(b""), "HTTP 200 with an empty body");
+        assert_eq!(describe_odd_body(b" \n"), "HTTP 200 with an empty body");
+        assert_eq!(
+            describe_odd_body(b"\n<!DOCTYPE html><p>/iaas/?signature=x"),
+            "HTTP 200 with an HTML page"
+        );
+        assert_eq!(
+            describe_odd_body(b"Service Unavailable"),
+            "HTTP 200 with a body that is not JSON"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn html_answers_give_up_after_three_attempts_within_seconds() {
+        let f = fixture(|_| body("<html>maintenance</html>"), no_delay);
+        let started = Instant::now();
+        let err = read(&f.client, None).await.unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(f.sent(), 3);
+        // Two backoffs of 0.5 s and 1 s, each shortened by up to half (jitter).
+        assert!(
+            took >= Duration::from_millis(750) && took <= Duration::from_millis(1500),
+            "{took:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("HTTP 200 with an HTML page"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "gave up after 3 attempts over {:.1}s",
+                took.as_secs_f64()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "check that `endpoint` (https://qc.example.com:443/iaas/, from the provider \
+                 argument `endpoint`) is the QingCloud API"
+            ),
+            "{text}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tls_failures_are_not_retried() {
+        let f = fixture(
+            |_| {
+                Err(TransportFailure {
+                    kind: TransportKind::Tls(TlsFailure::Untrusted),
+                    detail: "invalid peer certificate: UnknownIssuer".into(),
+                })
+            },
+            no_delay,
+        );
+        let started = Instant::now();
+        let err = read(&f.client, None).await.unwrap_err();
+        assert_eq!((f.sent(), started.elapsed()), (1, Duration::ZERO));
+        assert_eq!(
+            err.to_string(),
+            "QingCloud DescribeClusters in zone pek3a: the server's TLS certificate is not \
+             trusted (invalid peer certificate: UnknownIssuer; endpoint \
+             https://qc.example.com:443/iaas/, from the provider argument `endpoint`): check \
+             `endpoint`, or install its CA / set SSL_CERT_FILE"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refused_credentials_say_where_they_came_from() {
+        let f = fixture(
+            |_| body(r#"{"ret_code":1200,"message":"AuthFailure, signature not matched"}"#),
+            no_delay,
+        );
+        let err = read(&f.client, None).await.unwrap_err();
+        assert_eq!((err.ret_code(), f.sent()), (Some(1200), 1));
+        assert_eq!(
+            err.to_string(),
+            "QingCloud DescribeClusters in zone pek3a failed with ret_code 1200: AuthFailure, \
+             signature not matched; QingCloud did not accept the credentials: the access key \
+             QYACCESSKEYIDEXAMPLE comes from the environment variable QINGCLOUD_ACCESS_KEY and \
+             the secret key from `qy_secret_access_key` in /home/me/.qingcloud/config.yaml; \
+             check that they belong together, are active, and are meant for \
+             https://qc.example.com:443/iaas/"
+        );
+        assert!(!format!("{err} {err:?}").contains("SECRETACCESSKEY"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_expired_time_stamp_points_at_the_clock() {
+        let f = fixture(
+            |_| body(r#"{"ret_code":1300,"message":"RequestExpired"}"#),
+            no_delay,
+        );
+        let err = read(&f.client, None).await.unwrap_err();
+        // Once more with a fresh time_stamp, then the hint.
+        assert_eq!((err.ret_code(), f.sent()), (Some(1300), 2));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "QingCloud DescribeClusters in zone pek3a failed with ret_code 1300: \
+                 RequestExpired; check this machine's clock: QingCloud refuses requests whose \
+                 time_stamp is more than about a minute off (this machine sent 2024-01-01T00:00:"
+            ),
+            "{text}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelling_ends_a_backoff_sleep_at_once() {
+        let f = fixture(|_| body(r#"{"ret_code":5100,"message":"busy"}"#), no_delay);
+        let token = CancellationToken::new();
+        cancel_after(&token, Duration::from_secs(3));
+        let started = Instant::now();
+        let err = read(&f.client, Some(&token)).await.unwrap_err();
+        // Without the token this call would retry for two minutes.
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        assert!(err.is_cancelled(), "{err:?}");
+        assert!(!err.outcome_unknown());
+        assert!(f.sent() < 6, "{}", f.sent());
+        assert_eq!(
+            err.to_string(),
+            "QingCloud DescribeClusters in zone pek3a: cancelled before an answer arrived"
+        );
+
+        // A token that has already fired sends nothing.
+        let before = f.sent();
+        assert!(
+            read(&f.client, Some(&token))
+                .await
+                .unwrap_err()
+                .is_cancelled()
+        );
+        assert_eq!(f.sent(), before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idempotent_request_in_flight_is_abandoned() {
+        let f = fixture(|_| body(r#"{"ret_code":0}"#), |_| Duration::from_secs(30));
+        let token = CancellationToken::new();
+        cancel_after(&token, Duration::from_secs(1));
+        let started = Instant::now();
+        let err = read(&f.client, Some(&token)).await.unwrap_err();
+        assert!(err.is_cancelled());
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        assert_eq!((f.sent(), f.delivered()), (1, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_non_idempotent_request_already_sent_is_let_finish() {
+        let f = fixture(
+            |_| body(r#"{"ret_code":0,"job_id":"j-1"}"#),
+            |_| Duration::from_secs(5),
+        );
+        let token = CancellationToken::new();
+        cancel_after(&token, Duration::from_secs(1));
+        let started = Instant::now();
+        // The job id is how the caller learns what the server is now doing.
+        let answer = submit(&f.client, &token).await.unwrap();
+        assert_eq!(answer["job_id"], "j-1");
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        // But none is started once cancelled.
+        let err = submit(&f.client, &token).await.unwrap_err();
+        assert!(err.is_cancelled() && !err.outcome_unknown(), "{err:?}");
+        assert_eq!(f.sent(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_ends_the_calls_of_every_clone() {
+        let f = fixture(|_| body(r#"{"ret_code":5000}"#), no_delay);
+        let clone = f.client.clone();
+        let call = tokio::spawn(async move { read(&clone, None).await });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(!f.client.is_stopped());
+        f.client.stop();
+        let err = call.await.unwrap().unwrap_err();
+        assert!(err.is_cancelled(), "{err:?}");
+        assert!(read(&f.client, None).await.unwrap_err().is_cancelled());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_a_call_mid_flight_leaves_the_client_usable() {
+        // The first request hangs; later ones answer at once.
+        let f = fixture(
+            |_| body(r#"{"ret_code":0}"#),
+            |n| {
+                if n == 1 {
+                    Duration::from_secs(3600)
+                } else {
+                    Duration::ZERO
+                }
+            },
+        );
+        let dropped = tokio::time::timeout(Duration::from_secs(1), read(&f.client, None)).await;
+        assert!(dropped.is_err(), "the first call should still be waiting");
+        read(&f.client, None).await.unwrap();
+        assert_eq!((f.sent(), f.delivered()), (2, 1));
+    }
+}
