@@ -144,7 +144,12 @@ pub(crate) fn tls_failure_of(err: &rustls::Error) -> TlsFailure {
 }
 
 fn failure_of(err: reqwest::Error) -> TransportFailure {
-    if let Some(tls) = rustls_error_in(&err) {
+    // Only while connecting: the handshake is part of the connection, so nothing was sent. A
+    // TLS error later (mid-answer) may follow a request the server already acted on, and stays
+    // an ambiguous failure below.
+    if err.is_connect()
+        && let Some(tls) = rustls_error_in(&err)
+    {
         // rustls's own text ("invalid peer certificate: UnknownIssuer") is the precise reason;
         // reqwest's wrapping around it adds nothing a person needs.
         return TransportFailure {
