@@ -134,11 +134,15 @@ fn case03_an_unusable_history_is_an_error_never_a_setting() {
         ),
         (
             "directive",
-            Box::new(|| sim.patch_job(&job, json!({"directive": "not json {"}))),
+            Box::new(|| {
+                sim.patch_job(&job, json!({"directive": "not json {"}));
+            }),
         ),
         (
             "paused",
-            Box::new(|| sim.patch_job(&job, json!({"status": "paused"}))),
+            Box::new(|| {
+                sim.patch_job(&job, json!({"status": "paused"}));
+            }),
         ),
     ];
     for (what, break_it) in bad {

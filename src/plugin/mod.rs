@@ -105,8 +105,17 @@ fn start(mode: Mode, make_routes: fn() -> Routes) -> Result<(), String> {
     let cert_der = tls.as_ref().map(|t| t.cert_der.clone());
     let routes = make_routes();
     let stop = CancellationToken::new();
+    let socket_dir = plugin_env.socket_dir.clone();
     let result = runtime.block_on(async {
         serve::spawn_signal_watch(stop.clone(), mode == Mode::Debug)?;
+        // Sockets of providers that were killed before they could remove theirs. On a thread of
+        // its own, so a big temporary directory never delays the handshake Terraform waits for.
+        tokio::task::spawn_blocking(move || {
+            let removed = listener::remove_stale_sockets(&socket_dir);
+            if removed > 0 {
+                tracing::debug!(removed, dir = %socket_dir.display(), "removed stale plugin sockets");
+            }
+        });
         let announce = || match mode {
             Mode::Plugin => print_handshake(version, &address, cert_der.as_deref()),
             Mode::Debug => print_reattach(version, &address),

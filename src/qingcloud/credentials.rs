@@ -147,6 +147,30 @@ pub struct ClientConfig {
     pub rate_limit: RateLimit,
     /// How job and cluster waits poll.
     pub wait: WaitPolicy,
+    /// Where the credentials and the endpoint came from, for error messages.
+    pub origins: Origins,
+}
+
+/// Where each setting came from ("the environment variable QINGCLOUD_ACCESS_KEY", "`zone` in
+/// /home/me/.qingcloud/config.yaml"), so that an error the user must fix says where to fix it.
+/// Descriptions only: never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origins {
+    pub access_key: String,
+    pub secret_key: String,
+    pub endpoint: String,
+}
+
+impl Default for Origins {
+    fn default() -> Self {
+        // What a config built in code (tests, the simulator's tools) says.
+        let given = || "the client configuration".to_string();
+        Origins {
+            access_key: given(),
+            secret_key: given(),
+            endpoint: given(),
+        }
+    }
 }
 
 impl ClientConfig {
@@ -160,6 +184,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
             wait: WaitPolicy::default(),
+            origins: Origins::default(),
         }
     }
 }
@@ -361,7 +386,10 @@ pub fn resolve(
         let (arg_name, env_name, key, _) = sources(setting);
         non_empty(arg.clone())
             .map(|v| (v, format!("the provider argument `{arg_name}`")))
-            .or_else(|| non_empty(env(env_name)).map(|v| (v, env_name.to_string())))
+            .or_else(|| {
+                non_empty(env(env_name))
+                    .map(|v| (v, format!("the environment variable {env_name}")))
+            })
             .or_else(|| {
                 file.get(key)
                     .map(|v| (v, format!("`{key}` in {file_name}")))
@@ -372,8 +400,10 @@ pub fn resolve(
         config_file: file_name.clone(),
     };
 
-    let (access_key, _) = pick("access_key", &settings.access_key).ok_or(missing("access_key"))?;
-    let (secret_key, _) = pick("secret_key", &settings.secret_key).ok_or(missing("secret_key"))?;
+    let (access_key, access_key_origin) =
+        pick("access_key", &settings.access_key).ok_or(missing("access_key"))?;
+    let (secret_key, secret_key_origin) =
+        pick("secret_key", &settings.secret_key).ok_or(missing("secret_key"))?;
     let (zone, zone_origin) = pick("zone", &settings.zone).ok_or(missing("zone"))?;
     if !zone
         .bytes()
@@ -386,19 +416,29 @@ pub fn resolve(
         });
     }
 
-    let endpoint = match non_empty(settings.endpoint.clone())
+    let (endpoint, endpoint_origin) = match non_empty(settings.endpoint.clone())
         .map(|v| (v, "the provider argument `endpoint`".to_string()))
-        .or_else(|| non_empty(env("QINGCLOUD_ENDPOINT")).map(|v| (v, "QINGCLOUD_ENDPOINT".into())))
-    {
-        Some((text, origin)) => Endpoint::parse(&text).map_err(|reason| ConfigError::Invalid {
-            setting: "endpoint",
-            origin,
-            reason,
-        })?,
+        .or_else(|| {
+            non_empty(env("QINGCLOUD_ENDPOINT"))
+                .map(|v| (v, "the environment variable QINGCLOUD_ENDPOINT".into()))
+        }) {
+        Some((text, origin)) => {
+            let endpoint = Endpoint::parse(&text).map_err(|reason| ConfigError::Invalid {
+                setting: "endpoint",
+                origin: origin.clone(),
+                reason,
+            })?;
+            (endpoint, origin)
+        }
         None => endpoint_from_file(&file, &file_name)?,
     };
 
     let mut config = ClientConfig::new(&access_key, &secret_key, &zone, endpoint);
+    config.origins = Origins {
+        access_key: access_key_origin,
+        secret_key: secret_key_origin,
+        endpoint: endpoint_origin,
+    };
     if let Some(retries) = file.get("connection_retries") {
         let n: u32 = retries.parse().map_err(|_| ConfigError::Invalid {
             setting: "connection_retries",
@@ -421,7 +461,12 @@ pub fn resolve(
     Ok(config)
 }
 
-fn endpoint_from_file(file: &FileSettings, file_name: &str) -> Result<Endpoint, ConfigError> {
+/// The endpoint from the config file's `host`/`port`/`protocol`/`uri`, or the default one, with
+/// where it came from.
+fn endpoint_from_file(
+    file: &FileSettings,
+    file_name: &str,
+) -> Result<(Endpoint, String), ConfigError> {
     let (host, port, protocol, uri) = (
         file.get("host"),
         file.get("port"),
@@ -429,8 +474,12 @@ fn endpoint_from_file(file: &FileSettings, file_name: &str) -> Result<Endpoint, 
         file.get("uri"),
     );
     if host.is_none() && port.is_none() && protocol.is_none() && uri.is_none() {
-        return Ok(Endpoint::default());
+        return Ok((
+            Endpoint::default(),
+            "the default (no `endpoint` is configured)".to_string(),
+        ));
     }
+    let origin = format!("`host`/`port`/`protocol`/`uri` in {file_name}");
     let default = Endpoint::default();
     let scheme = protocol.unwrap_or(default.scheme).to_ascii_lowercase();
     let host = host.unwrap_or(default.host);
@@ -443,13 +492,14 @@ fn endpoint_from_file(file: &FileSettings, file_name: &str) -> Result<Endpoint, 
         Some(u) => format!("/{u}"),
         None => DEFAULT_PATH.to_string(),
     };
-    Endpoint::parse(&format!("{scheme}://{host}{port}{path}")).map_err(|reason| {
-        ConfigError::Invalid {
+    match Endpoint::parse(&format!("{scheme}://{host}{port}{path}")) {
+        Ok(endpoint) => Ok((endpoint, origin)),
+        Err(reason) => Err(ConfigError::Invalid {
             setting: "endpoint",
-            origin: format!("`host`/`port`/`protocol`/`uri` in {file_name}"),
+            origin,
             reason,
-        }
-    })
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -491,6 +541,17 @@ mod tests {
         assert_eq!(c.secret_key.expose(), "ENVSECRET");
         assert_eq!(c.zone, "gd2a");
         assert_eq!(c.endpoint.base_url(), DEFAULT_ENDPOINT);
+        // Each origin is recorded, so a refused key can be traced to where it was set.
+        assert_eq!(c.origins.access_key, "the provider argument `access_key`");
+        assert_eq!(
+            c.origins.secret_key,
+            "the environment variable QINGCLOUD_SECRET_KEY"
+        );
+        assert!(
+            c.origins.endpoint.starts_with("the default"),
+            "{:?}",
+            c.origins
+        );
 
         let c = resolve(
             &ProviderSettings::default(),
@@ -500,6 +561,14 @@ mod tests {
         .unwrap();
         assert_eq!(c.access_key, "FILEKEY");
         assert_eq!(c.secret_key.expose(), "FILESECRET");
+        let file = home.path().join(".qingcloud/config.yaml");
+        assert_eq!(
+            c.origins.access_key,
+            format!("`qy_access_key_id` in {}", file.display())
+        );
+        // Origins never hold a value.
+        let origins = format!("{:?}", c.origins);
+        assert!(!origins.contains("FILEKEY") && !origins.contains("FILESECRET"));
 
         // An empty argument counts as unset.
         let args = ProviderSettings {
@@ -575,6 +644,13 @@ mod tests {
         ]);
         let c = resolve(&ProviderSettings::default(), &env, Some(home.path())).unwrap();
         assert_eq!(c.endpoint.base_url(), "http://qc.example.com:8080/iaas");
+        assert!(
+            c.origins
+                .endpoint
+                .starts_with("`host`/`port`/`protocol`/`uri` in "),
+            "{:?}",
+            c.origins
+        );
         assert_eq!(c.retry.max_attempts, 3);
         assert_eq!(c.timeout, Duration::from_secs(7));
 

@@ -27,13 +27,67 @@ pub enum TransportKind {
     /// The HTTP client could not be set up (no usable CA certificates, say): nothing was sent,
     /// and trying again cannot help.
     Setup,
+    /// The TLS handshake failed: nothing was sent, and (unlike a dropped connection) the same
+    /// server will fail the same way next time.
+    Tls(TlsFailure),
+    /// The caller cancelled the call (Terraform's StopProvider). For a non-idempotent call this
+    /// only ever happens before its request went out; an idempotent one may also be cut off in
+    /// flight, which does not matter for a read.
+    Cancelled,
+}
+
+/// Why a TLS handshake failed, in the terms a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsFailure {
+    /// The certificate does not lead to a CA this machine trusts (self-signed, a private CA,
+    /// a CA certificate used as a server certificate, a bad signature).
+    Untrusted,
+    /// The certificate is trusted but names another host.
+    WrongHost,
+    /// The certificate has expired or is not valid yet (or this machine's clock is off).
+    NotValidNow,
+    /// The server answered the handshake with something that is not TLS at all: most likely a
+    /// plain-HTTP port behind an https:// endpoint.
+    NotTls,
+    /// Any other handshake failure (no common protocol version or cipher, an alert).
+    Handshake,
+}
+
+impl TlsFailure {
+    /// What to do about it; empty when there is nothing more specific than the message.
+    pub fn advice(self) -> &'static str {
+        match self {
+            TlsFailure::Untrusted => "check `endpoint`, or install its CA / set SSL_CERT_FILE",
+            TlsFailure::WrongHost => "check the host name in `endpoint`",
+            TlsFailure::NotValidNow => "check `endpoint` and this machine's clock",
+            TlsFailure::NotTls => "",
+            TlsFailure::Handshake => "check `endpoint`",
+        }
+    }
+}
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsFailure::Untrusted => "the server's TLS certificate is not trusted",
+            TlsFailure::WrongHost => "the server's TLS certificate is for another host",
+            TlsFailure::NotValidNow => {
+                "the server's TLS certificate has expired or is not valid yet"
+            }
+            TlsFailure::NotTls => "the endpoint does not speak TLS: is it an http:// endpoint?",
+            TlsFailure::Handshake => "the TLS handshake with the server failed",
+        })
+    }
 }
 
 impl TransportKind {
     /// True when the request may have reached the server and been acted on.
     pub fn maybe_sent(self) -> bool {
         match self {
-            TransportKind::Connect | TransportKind::Setup => false,
+            TransportKind::Connect
+            | TransportKind::Setup
+            | TransportKind::Tls(_)
+            | TransportKind::Cancelled => false,
             // A 4xx comes from a front end that refused the request; a 5xx may come from a proxy
             // after the backend already started the work, so only 5xx is ambiguous.
             TransportKind::HttpStatus(code) => code >= 500,
@@ -55,6 +109,8 @@ impl fmt::Display for TransportKind {
             TransportKind::BadBody => f.write_str("response body could not be read"),
             TransportKind::Other => f.write_str("request failed"),
             TransportKind::Setup => f.write_str("the HTTP client could not be set up"),
+            TransportKind::Tls(failure) => failure.fmt(f),
+            TransportKind::Cancelled => f.write_str("cancelled before an answer arrived"),
         }
     }
 }
@@ -144,6 +200,17 @@ impl Error {
         self.ret_code() == Some(1400)
     }
 
+    /// The call was cancelled by its caller (see `Client::call_cancellable`, `Client::stop`).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport {
+                kind: TransportKind::Cancelled,
+                ..
+            }
+        )
+    }
+
     /// ret_code 2100: the resource does not exist.
     pub fn is_not_found(&self) -> bool {
         self.ret_code() == Some(2100)
@@ -171,6 +238,11 @@ impl fmt::Display for Error {
                 write!(f, "QingCloud {action} in zone {zone}: {kind}")?;
                 if !detail.is_empty() {
                     write!(f, " ({detail})")?;
+                }
+                if let TransportKind::Tls(failure) = kind
+                    && !failure.advice().is_empty()
+                {
+                    write!(f, ": {}", failure.advice())?;
                 }
                 if kind.maybe_sent() {
                     f.write_str("; the request may have reached the server")?;

@@ -132,7 +132,10 @@ impl fmt::Display for WaitError {
             }
             WaitError::Cancelled { job_id } => {
                 // Whether the job goes on is for the caller to say, once.
-                write!(f, "stopped waiting for QingCloud job {job_id} (interrupted)")
+                write!(
+                    f,
+                    "stopped waiting for QingCloud job {job_id} (interrupted)"
+                )
             }
             WaitError::UnknownStatus { job_id, status } => write!(
                 f,

@@ -16,7 +16,13 @@ pub enum RetryClass {
     FreshTimestampOnce,
     /// 1400, busy: returned to the caller, who knows what to wait for.
     Busy,
-    /// Everything else (1100, 1101, 1200, 2100, 2400, HTTP 4xx, unknown codes).
+    /// HTTP 200 that is not an API answer (HTML, empty, not JSON, no `ret_code`): a proxy's
+    /// error page can go away, but a wrong `endpoint` never does, so only a few attempts
+    /// (`RetryPolicy::odd_answer_max_attempts`).
+    OddAnswer,
+    /// Everything else (1100, 1101, 1200, 2100, 2400, HTTP 4xx, unknown codes), and what
+    /// cannot heal by itself: TLS failures (an untrusted certificate, a plain-HTTP port), a
+    /// client that cannot be set up, a cancelled call.
     Never,
 }
 
@@ -32,11 +38,19 @@ pub fn classify(err: &Error) -> RetryClass {
         Error::Transport { kind, .. } => match kind {
             TransportKind::HttpStatus(429) => RetryClass::SlowBackoff,
             TransportKind::HttpStatus(code) if *code < 500 => RetryClass::Never,
-            TransportKind::Setup => RetryClass::Never,
-            _ => RetryClass::Backoff,
+            TransportKind::Setup | TransportKind::Tls(_) | TransportKind::Cancelled => {
+                RetryClass::Never
+            }
+            TransportKind::Connect
+            | TransportKind::Timeout
+            | TransportKind::Reset
+            | TransportKind::HttpStatus(_)
+            | TransportKind::BadBody
+            | TransportKind::Other => RetryClass::Backoff,
         },
-        // Possibly a proxy that cut the body short; a second read usually works.
-        Error::BadResponse { .. } => RetryClass::Backoff,
+        // A body cut short shows up as `BadBody`; a complete 200 that is not the API's JSON
+        // is most often the wrong server, so it is retried only a little.
+        Error::BadResponse { .. } => RetryClass::OddAnswer,
         // Asking again gives the same answer.
         Error::UnusableAnswer { .. } => RetryClass::Never,
     }
@@ -57,6 +71,8 @@ pub struct RetryPolicy {
     /// Base delay for ret_code 2500 (quota / call-rate limit).
     pub rate_limit_base_delay: Duration,
     pub rate_limit_max_delay: Duration,
+    /// Attempts in total while the answers are not the API's (`RetryClass::OddAnswer`).
+    pub odd_answer_max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
@@ -73,6 +89,9 @@ impl Default for RetryPolicy {
             total_budget: Duration::from_secs(120),
             rate_limit_base_delay: Duration::from_secs(2),
             rate_limit_max_delay: Duration::from_secs(20),
+            // Enough to ride out one error page from a proxy in the middle of a reload (about
+            // 1.5 s with the delays above), short enough that a wrong endpoint fails at once.
+            odd_answer_max_attempts: 3,
         }
     }
 }
@@ -93,6 +112,8 @@ pub struct Attempts {
     pub elapsed: Duration,
     /// Whether a 1300 has already been retried once.
     pub fresh_timestamp_used: bool,
+    /// How many of the attempts got an answer that was not the API's (`RetryClass::OddAnswer`).
+    pub odd_answers: u32,
 }
 
 impl RetryPolicy {
@@ -125,6 +146,12 @@ impl RetryPolicy {
         }
         let slow = match classify(err) {
             RetryClass::Never | RetryClass::Busy => return Decision::GiveUp,
+            RetryClass::OddAnswer => {
+                if so_far.odd_answers >= self.odd_answer_max_attempts {
+                    return Decision::GiveUp;
+                }
+                false
+            }
             RetryClass::FreshTimestampOnce => {
                 // Independent of the attempt budget: it fixes our side, not the server's.
                 return if so_far.fresh_timestamp_used {
@@ -150,6 +177,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::qingcloud::error::TlsFailure;
 
     fn api(code: i64) -> Error {
         Error::Api {
@@ -163,6 +191,14 @@ mod tests {
     fn transport(kind: TransportKind) -> Error {
         Error::Transport {
             kind,
+            detail: String::new(),
+            action: "A".into(),
+            zone: "z".into(),
+        }
+    }
+
+    fn odd() -> Error {
+        Error::BadResponse {
             detail: String::new(),
             action: "A".into(),
             zone: "z".into(),
@@ -198,10 +234,18 @@ mod tests {
         ] {
             assert_eq!(classify(&transport(kind)), RetryClass::Backoff, "{kind}");
         }
-        assert_eq!(
-            classify(&transport(TransportKind::Setup)),
-            RetryClass::Never
-        );
+        for kind in [
+            TransportKind::Setup,
+            TransportKind::Cancelled,
+            TransportKind::Tls(TlsFailure::Untrusted),
+            TransportKind::Tls(TlsFailure::WrongHost),
+            TransportKind::Tls(TlsFailure::NotValidNow),
+            TransportKind::Tls(TlsFailure::NotTls),
+            TransportKind::Tls(TlsFailure::Handshake),
+        ] {
+            assert_eq!(classify(&transport(kind)), RetryClass::Never, "{kind}");
+        }
+        assert_eq!(classify(&odd()), RetryClass::OddAnswer);
         assert_eq!(
             classify(&transport(TransportKind::HttpStatus(429))),
             RetryClass::SlowBackoff
@@ -318,13 +362,63 @@ mod tests {
                 "{kind}"
             );
         }
-        let bad = Error::BadResponse {
-            detail: String::new(),
-            action: "A".into(),
-            zone: "z".into(),
+        let bad = odd();
+        let one_odd = Attempts {
+            odd_answers: 1,
+            ..first()
         };
-        assert_eq!(p.decide(&bad, false, first(), 0.0), Decision::GiveUp);
-        assert_eq!(p.decide(&bad, true, first(), 0.0), retried);
+        assert_eq!(p.decide(&bad, false, one_odd, 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(&bad, true, one_odd, 0.0), retried);
+        // TLS failures happen before anything is sent, but resending cannot fix them either.
+        let tls = transport(TransportKind::Tls(TlsFailure::Untrusted));
+        assert!(!tls.outcome_unknown());
+        assert_eq!(p.decide(&tls, false, first(), 0.0), Decision::GiveUp);
+    }
+
+    #[test]
+    fn unhealable_failures_are_not_retried_at_all() {
+        let p = RetryPolicy::default();
+        for kind in [
+            TransportKind::Tls(TlsFailure::Untrusted),
+            TransportKind::Tls(TlsFailure::NotTls),
+            TransportKind::Setup,
+            TransportKind::Cancelled,
+        ] {
+            assert_eq!(
+                p.decide(&transport(kind), true, first(), 0.0),
+                Decision::GiveUp,
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn answers_that_are_not_the_apis_get_three_attempts_whatever_else_failed() {
+        let p = RetryPolicy {
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.odd_answer_max_attempts, 3);
+        let after = |made, odd_answers| Attempts {
+            made,
+            odd_answers,
+            ..Attempts::default()
+        };
+        assert_eq!(
+            p.decide(&odd(), true, after(1, 1), 0.0),
+            Decision::RetryAfter(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.decide(&odd(), true, after(2, 2), 0.0),
+            Decision::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(p.decide(&odd(), true, after(3, 3), 0.0), Decision::GiveUp);
+        // Earlier timeouts do not use up the odd-answer budget; the overall one still holds.
+        assert_eq!(
+            p.decide(&odd(), true, after(10, 1), 0.0),
+            Decision::RetryAfter(Duration::from_secs(8))
+        );
+        assert_eq!(p.decide(&odd(), true, after(25, 1), 0.0), Decision::GiveUp);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::client::Client;
 use super::clock::{Clock, SystemClock};
 use super::credentials::Endpoint;
-use super::error::{Error, TransportKind};
+use super::error::{Error, TlsFailure, TransportKind};
 use super::signer;
 use super::testing::{Params, decode_query, test_config};
 
@@ -287,8 +287,19 @@ async fn bad_json_is_its_own_error() {
     let client = client_for(endpoint);
     let err = describe(&client).await.unwrap_err();
     assert!(matches!(err, Error::BadResponse { .. }), "{err:?}");
-    // Reads are retried up to the attempt budget.
-    assert_eq!(server.seen().len(), 5);
+    // Reads are retried, but only a few times: an HTML page is most likely the wrong server.
+    assert_eq!(server.seen().len(), 3);
+    let text = err.to_string();
+    for part in [
+        "HTTP 200 with an HTML page",
+        "gave up after 3 attempts over ",
+        "check that `endpoint` (http://127.0.0.1:",
+        "from the client configuration) is the QingCloud API",
+    ] {
+        assert!(text.contains(part), "{part:?} missing: {text}");
+    }
+    // Never the body: an error page may echo the signed URL.
+    assert!(!text.contains("oops"), "{text}");
 
     let before = server.seen().len();
     let err = run_service(&client).await.unwrap_err();
@@ -296,9 +307,18 @@ async fn bad_json_is_its_own_error() {
     assert_eq!(server.seen().len(), before + 1);
 
     // Valid JSON without ret_code, or a custom service answer without job_id.
-    let (_, endpoint) = serve(|_, _, _| Answer::Json(json!({"action": "X"}))).await;
+    let (server, endpoint) = serve(|_, _, _| Answer::Json(json!({"action": "X"}))).await;
     let err = describe(&client_for(endpoint)).await.unwrap_err();
     assert!(matches!(err, Error::BadResponse { .. }));
+    assert!(
+        err.to_string().contains("JSON that has no ret_code"),
+        "{err}"
+    );
+    assert_eq!(server.seen().len(), 3);
+    let (server, endpoint) = serve(|_, _, _| Answer::Body("")).await;
+    let err = describe(&client_for(endpoint)).await.unwrap_err();
+    assert!(err.to_string().contains("an empty body"), "{err}");
+    assert_eq!(server.seen().len(), 3);
     let (_, endpoint) = serve(|_, _, _| ok(json!({}))).await;
     let err = run_service(&client_for(endpoint)).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
@@ -541,13 +561,104 @@ async fn a_failed_tls_handshake_is_a_certain_failure() {
         matches!(
             err,
             Error::Transport {
-                kind: TransportKind::Connect,
+                kind: TransportKind::Tls(TlsFailure::NotTls),
                 ..
             }
         ),
         "{err:?}"
     );
     assert!(!err.outcome_unknown());
-    // Certain failures of a non-idempotent call are retried like any other.
-    assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    // Certain, but resending cannot make the port speak TLS: one attempt, for reads too.
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    let err = describe(&client).await.unwrap_err();
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    let text = err.to_string();
+    assert!(
+        text.contains("the endpoint does not speak TLS: is it an http:// endpoint?"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "endpoint https://{addr}/iaas/, from the client configuration"
+        )),
+        "{text}"
+    );
+}
+
+/// A TLS server on 127.0.0.1 with a certificate made here, which no CA vouches for. Counts
+/// the connections it accepts and the HTTP requests that get through (none should).
+async fn self_signed_server() -> (Arc<AtomicUsize>, Arc<AtomicUsize>, Endpoint) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (connections, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (c, r) = (connections.clone(), requests.clone());
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            let (acceptor, r) = (acceptor.clone(), r.clone());
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(sock).await {
+                    let mut buf = [0u8; 1024];
+                    if matches!(tls.read(&mut buf).await, Ok(n) if n > 0) {
+                        r.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let endpoint = Endpoint::parse(&format!("https://{addr}")).unwrap();
+    (connections, requests, endpoint)
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_at_once_and_says_what_to_do() {
+    let (connections, requests, endpoint) = self_signed_server().await;
+    let client = client_for(endpoint.clone());
+    let started = std::time::Instant::now();
+    let err = describe(&client).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Tls(TlsFailure::Untrusted),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.outcome_unknown());
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "retried: {err}");
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let text = err.to_string();
+    for part in [
+        "the server's TLS certificate is not trusted (invalid peer certificate: ",
+        &format!(
+            "endpoint {}, from the client configuration",
+            endpoint.base_url()
+        ),
+        "): check `endpoint`, or install its CA / set SSL_CERT_FILE",
+    ] {
+        assert!(text.contains(part), "{part:?} missing: {text}");
+    }
+    // Nothing reached the server, so even a custom service fails the same way, once.
+    let err = run_service(&client).await.unwrap_err();
+    assert!(!err.outcome_unknown(), "{err}");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
 }
