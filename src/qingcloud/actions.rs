@@ -153,7 +153,7 @@ impl Client {
                     return Err(unusable(
                         action,
                         zone,
-                        format!("{} {} listed twice", T::KIND, item.id()),
+                        format!("{} {} listed twice in {set_key}", T::KIND, item.id()),
                     ));
                 }
                 items.push(item);

@@ -1358,7 +1358,7 @@ mod tests {
             ),
             (
                 json!({"cluster_set": [{"cluster_id": "cl-1", "status": "active"}, {"cluster_id": "cl-1", "status": "ceased"}]}),
-                "cluster cl-1 listed twice",
+                "cluster cl-1 listed twice in cluster_set",
             ),
             (
                 json!({"cluster_set": [], "total_count": 1}),
