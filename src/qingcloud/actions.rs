@@ -73,6 +73,7 @@ impl Client {
             cluster_ids,
             &verbose,
             "cluster_set",
+            true,
         )
         .await
     }
@@ -111,13 +112,17 @@ impl Client {
         zone: &str,
         job_ids: &[impl AsRef<str>],
     ) -> Result<Vec<Job>, Error> {
-        self.describe_by_ids("DescribeJobs", zone, "jobs", job_ids, &[], "job_set")
+        // A job missing from the answer ends a wait with "not found" (an error) only after a
+        // grace period, so `total_count` is not held against the list here.
+        self.describe_by_ids("DescribeJobs", zone, "jobs", job_ids, &[], "job_set", false)
             .await
     }
 
     /// A Describe action over a list of ids (`PREFIX.N`) plus `extra` parameters, in calls of up
     /// to 100 ids, each asking for a page as large as its ids (the default page is smaller).
     /// Every answer must be usable (see `describe_clusters`): an absent record must mean absent.
+    /// With `whole_set`, a `total_count` above the records listed is an error too.
+    #[allow(clippy::too_many_arguments)]
     async fn describe_by_ids<T: serde::de::DeserializeOwned + Listed>(
         &self,
         action: &str,
@@ -126,6 +131,7 @@ impl Client {
         ids: &[impl AsRef<str>],
         extra: &[(&str, &str)],
         set_key: &str,
+        whole_set: bool,
     ) -> Result<Vec<T>, Error> {
         let mut items: Vec<T> = Vec::new();
         let mut listed = HashSet::new();
@@ -135,7 +141,8 @@ impl Client {
             params.push(p("limit", chunk.len().to_string()));
             let response = self.call(action, zone, params, true).await?;
             let page: Vec<T> = parse_set(&response, set_key, action, zone)?;
-            if let Some(total) = parse_total_count(&response, action, zone)?
+            if whole_set
+                && let Some(total) = parse_total_count(&response, action, zone)?
                 && total > page.len() as u64
             {
                 return Err(unusable(
