@@ -3,10 +3,10 @@
 
 use crate::framework::{ApplyResponse, AttributePath, Context, Diagnostic, Value};
 use crate::qingcloud::MYSQL_PLUS_APP_IDS;
-use crate::qingcloud::ssl::Prior;
+use std::time::Duration;
 
 use super::private::{Private, RunningJob};
-use super::schema::{Target, timeout};
+use super::schema::{Target, recorded, timeout};
 use super::switch::{self, Outcome, Problem, Switched};
 use super::{MysqlPlusSsl, error_response, with_identity};
 
@@ -131,6 +131,28 @@ pub(super) fn undetermined(
 }
 
 impl MysqlPlusSsl {
+    /// The switch for an update or delete of `prior`. It was announced when the plan's
+    /// setting differs from the state's, or when the plan named a running job that leaves the
+    /// other setting.
+    fn change<'a>(
+        &self,
+        target: &'a Target,
+        prior: &'a Value,
+        want: bool,
+        private: &Private,
+        timeout: Duration,
+    ) -> switch::Request<'a> {
+        let recorded = recorded(prior);
+        switch::Request {
+            target,
+            want,
+            announced: recorded.map(|r| r.enabled) != Some(want) || private.announced == Some(want),
+            prior: recorded,
+            timeout,
+            history: self.data.history(),
+        }
+    }
+
     pub(super) async fn create(&self, ctx: &Context, planned: Value) -> ApplyResponse {
         let (client, target) = match self.client_and_target(&planned) {
             Ok(v) => v,
@@ -189,17 +211,7 @@ impl MysqlPlusSsl {
             Ok(v) => v,
             Err(d) => return error_response(d, prior),
         };
-        let request = switch::Request {
-            target: &target,
-            want,
-            prior: was.map(|enabled| Prior {
-                job_id: prior.get("job_id").as_str(),
-                enabled,
-            }),
-            announced: was != Some(want) || private.announced == Some(want),
-            timeout: timeout(&planned, "update"),
-            history: self.data.history(),
-        };
+        let request = self.change(&target, &prior, want, &private, timeout(&planned, "update"));
         let outcome = switch::switch(&client, request, &ctx.cancel).await;
         finish_change(outcome, prior.clone(), Some(planned), &target, want)
     }
@@ -227,18 +239,7 @@ impl MysqlPlusSsl {
             tracing::info!(cluster_id = %target.cluster_id, "replaced by an object that keeps SSL on: not switching it off in between");
             return ApplyResponse::default();
         }
-        let was = prior.get("enabled").as_bool();
-        let request = switch::Request {
-            target: &target,
-            want: false,
-            prior: was.map(|enabled| Prior {
-                job_id: prior.get("job_id").as_str(),
-                enabled,
-            }),
-            announced: was != Some(false) || private.announced == Some(false),
-            timeout: timeout(&prior, "delete"),
-            history: self.data.history(),
-        };
+        let request = self.change(&target, &prior, false, &private, timeout(&prior, "delete"));
         let outcome = switch::switch(&client, request, &ctx.cancel).await;
         if matches!(outcome, Err(Problem::Gone)) {
             tracing::info!(cluster_id = %target.cluster_id, "cluster is gone; nothing to switch off");

@@ -10,11 +10,13 @@ use crate::framework::{
 use crate::provider::{zone_error, zone_is_valid};
 use crate::qingcloud::JobStatus;
 use crate::qingcloud::MYSQL_PLUS_APP_IDS;
-use crate::qingcloud::ssl::{Prior, Setting, ssl_job_setting};
+use crate::qingcloud::ssl::{Setting, ssl_job_setting};
 
 use super::apply::undetermined;
 use super::private::{Private, RunningJob};
-use super::schema::{TYPE_NAME, cluster_id_error, cluster_id_is_valid, identity};
+use super::schema::{
+    TYPE_NAME, cluster_id_error, cluster_id_is_valid, identity, record_lost, recorded,
+};
 use super::{MysqlPlusSsl, with_identity};
 
 fn stopped() -> Diagnostic {
@@ -63,11 +65,12 @@ impl MysqlPlusSsl {
                 }
             }
         }
-        let prior = state.get("enabled").as_bool().map(|enabled| Prior {
-            job_id: state.get("job_id").as_str(),
-            enabled,
-        });
-        let read = client.read_ssl(&target.zone, &target.cluster_id, prior, self.data.history());
+        let read = client.read_ssl(
+            &target.zone,
+            &target.cluster_id,
+            recorded(&state),
+            self.data.history(),
+        );
         let ssl = tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => return read_error(stopped(), state.clone(), private_in),
@@ -118,6 +121,23 @@ impl MysqlPlusSsl {
             });
         }
         let mut diagnostics = Diagnostics::default();
+        if record_lost(&ssl.setting, recorded(&state).as_ref()) {
+            diagnostics.push(Diagnostic::warning(
+                format!("SSL setting of cluster {} not confirmed", target.cluster_id),
+                format!(
+                    "The job recorded in state ({}) is no longer in the cluster's job history, \
+                     and no other configuring_SSL job is. The provider keeps the recorded \
+                     setting rather than guess.",
+                    state.get("job_id").as_str().unwrap_or_default()
+                ),
+            ));
+            return ReadResponse {
+                new_identity: with_identity(&state),
+                new_state: state,
+                private: Private::running(running).encode(),
+                diagnostics,
+            };
+        }
         match &ssl.setting {
             Setting::Seen { enabled, job } => {
                 // The setting changed without an apply that finished (the console, or an

@@ -9,6 +9,7 @@ use crate::framework::{
     NestedBlock, Nesting, Presence, Schema, Type, Value,
 };
 use crate::provider::{zone_error, zone_is_valid};
+use crate::qingcloud::ssl::{Prior, Setting};
 
 pub const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -204,6 +205,25 @@ pub fn timeout(object: &Value, kind: &str) -> Duration {
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
+/// What a state records of the setting: the setting and the job that made it. None before the
+/// first reading of an import, when `enabled` is still null.
+pub fn recorded(state: &Value) -> Option<Prior<'_>> {
+    let enabled = state.get("enabled").as_bool()?;
+    Some(Prior {
+        job_id: state.get("job_id").as_str(),
+        enabled,
+    })
+}
+
+/// True when a whole history read without any successful configuring_SSL job ("off", the
+/// default) meets a state that names the job behind its setting: that job is no longer listed
+/// (QingCloud may drop old job records), so the history cannot speak for the setting, and the
+/// recorded one stands.
+pub fn record_lost(setting: &Setting, recorded: Option<&Prior>) -> bool {
+    matches!(setting, Setting::Seen { job: None, .. })
+        && recorded.is_some_and(|p| p.job_id.is_some())
+}
+
 /// Where a known object of this resource lives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
@@ -305,6 +325,27 @@ mod tests {
         let detail = &d.iter().next().unwrap().detail;
         assert!(detail.len() < 600, "{} characters", detail.len());
         assert!(detail.contains("20003 characters"));
+    }
+
+    #[test]
+    fn a_whole_history_without_the_states_job_does_not_speak_for_the_setting() {
+        let off = Setting::Seen {
+            enabled: false,
+            job: None,
+        };
+        let with_job = Prior {
+            job_id: Some("j-1"),
+            enabled: true,
+        };
+        let never_switched = Prior {
+            job_id: None,
+            enabled: false,
+        };
+        assert!(record_lost(&off, Some(&with_job)));
+        assert!(!record_lost(&off, Some(&never_switched)));
+        assert!(!record_lost(&off, None));
+        let stands = Setting::PriorStands { enabled: true };
+        assert!(!record_lost(&stands, Some(&with_job)));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::qingcloud::jobs::WaitError;
 use crate::qingcloud::ssl::{HistoryPolicy, Prior, Setting, ssl_job_setting};
 use crate::qingcloud::{Client, Error};
 
-use super::schema::Target;
+use super::schema::{Target, record_lost};
 
 /// What one switch is asked to do.
 pub struct Request<'a> {
@@ -155,14 +155,11 @@ pub async fn switch(client: &Client, req: Request<'_>, cancel: &CancellationToke
                 }
             }
         }
+        let lost = record_lost(&state.setting, req.prior.as_ref());
         let (current, job_id) = match &state.setting {
+            _ if lost => prior_setting(&req).unwrap_or((req.want, None)),
             Setting::Seen { enabled, job } => (*enabled, job.as_ref().map(|j| j.job_id.clone())),
-            Setting::PriorStands { enabled } => (
-                *enabled,
-                req.prior
-                    .as_ref()
-                    .and_then(|p| p.job_id.map(str::to_string)),
-            ),
+            Setting::PriorStands { enabled } => (*enabled, prior_setting(&req).and_then(|p| p.1)),
             Setting::Unknown {
                 jobs_read,
                 total_count,
@@ -255,6 +252,13 @@ pub async fn switch(client: &Client, req: Request<'_>, cancel: &CancellationToke
             }
         }
     }
+}
+
+/// The state's setting and the job it names.
+fn prior_setting(req: &Request<'_>) -> Option<(bool, Option<String>)> {
+    req.prior
+        .as_ref()
+        .map(|p| (p.enabled, p.job_id.map(str::to_string)))
 }
 
 async fn wait(
