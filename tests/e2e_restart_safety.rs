@@ -40,8 +40,11 @@ fn console_ssl_and_wait(sim: &Sim, cluster: &str, enabled: bool) {
 
 /// A workspace whose resource turned SSL on with one job.
 fn applied_on(sim: &Sim, cluster: &str) -> Workspace {
+    applied_on_with(Workspace::new(Some(sim)), sim, cluster)
+}
+
+fn applied_on_with(ws: Workspace, sim: &Sim, cluster: &str) -> Workspace {
     sim.add_cluster(cluster, "pek3a", false);
-    let ws = Workspace::new(Some(sim));
     ws.write_config(&one(cluster, "true", ""));
     ws.tf_ok(&["apply", "-auto-approve", "-no-color"]);
     assert!(sim.cluster_ssl(cluster));
@@ -189,7 +192,19 @@ fn case04_a_malformed_cluster_answer_never_drops_the_resource() {
 #[test]
 fn case05_forced_replacement_restarts_nothing() {
     let sim = sim();
-    let ws = applied_on(&sim, "cl-repl0001");
+    forced_replacement_restarts_nothing(&sim, Workspace::new(Some(&sim)));
+}
+
+/// Terraform 1.6 plans a forced replacement the same way (two plans, the second's warnings
+/// dropped); the private state that tells the old half what follows must work there too.
+#[test]
+fn case05_forced_replacement_restarts_nothing_on_the_oldest_terraform() {
+    let sim = sim();
+    forced_replacement_restarts_nothing(&sim, Workspace::new_oldest(Some(&sim)));
+}
+
+fn forced_replacement_restarts_nothing(sim: &Sim, ws: Workspace) {
+    let ws = applied_on_with(ws, sim, "cl-repl0001");
     let out = ws.tf_ok(&[
         "apply",
         "-auto-approve",
@@ -264,8 +279,17 @@ fn case07_a_saved_destroy_plan_does_not_restart_what_it_did_not_announce() {
 #[test]
 fn case08_a_running_job_shows_in_the_plan_and_the_apply_waits_for_it() {
     let sim = sim();
+    running_job_shows_and_is_waited_for(&sim, Workspace::new(Some(&sim)));
+}
+
+#[test]
+fn case08_a_running_job_shows_in_the_plan_on_the_oldest_terraform() {
+    let sim = sim();
+    running_job_shows_and_is_waited_for(&sim, Workspace::new_oldest(Some(&sim)));
+}
+
+fn running_job_shows_and_is_waited_for(sim: &Sim, ws: Workspace) {
     sim.add_cluster("cl-runs0001", "pek3a", false);
-    let ws = Workspace::new(Some(&sim));
     ws.write_config(&one("cl-runs0001", "false", ""));
     ws.tf_ok(&["apply", "-auto-approve", "-no-color"]);
     // A job turning SSL on runs (and keeps running) while the configuration says off.
