@@ -374,9 +374,10 @@ fn chaos_phase(p: &Phase<'_>, sim: &Sim, ws: &Workspace) -> (usize, usize) {
         "Plan: {add} to add, {change} to change, {remove} to destroy."
     ));
     // The faults must really have been there for the phase to prove anything (the whole run
-    // is held to 30%; one phase's sample is small).
+    // is held to 30%; one phase's sample is small: a create now reads a short history in one
+    // call, so a phase has about 40 calls, and one in eight faulted is over 3 sd below the mean).
     assert!(
-        faulted * 5 >= total,
+        faulted * 8 >= total,
         "{phase}: only {faulted} of {total} calls were faulted"
     );
     check_phase(p, sim, ws, &before, &requests);
