@@ -2,6 +2,7 @@
 //! and domain types, and the Provider gRPC service that dispatches to resources.
 
 mod convert;
+mod list;
 mod server;
 
 #[cfg(test)]
