@@ -12,6 +12,7 @@
 
 mod apply;
 mod claims;
+mod current;
 mod plan;
 mod private;
 mod read;
@@ -30,7 +31,8 @@ use crate::provider::ProviderData;
 
 use schema::{Target, identity};
 
-pub use schema::TYPE_NAME;
+pub use current::{Current, read_current};
+pub use schema::{TYPE_NAME, cluster_id_error, cluster_id_is_valid};
 
 pub struct MysqlPlusSsl {
     data: Arc<ProviderData>,
