@@ -81,7 +81,9 @@ fn reads_on_off_never_switched_and_switching_clusters() {
 #[test]
 fn a_missing_cluster_is_an_error_at_cluster_id_and_other_apps_are_refused() {
     let sim = Sim::start();
-    sim.add_cluster_with(json!({"cluster_id": "cl-dsredis1", "zone": "pek3a", "app_id": "app-redis001"}));
+    sim.add_cluster_with(
+        json!({"cluster_id": "cl-dsredis1", "zone": "pek3a", "app_id": "app-redis001"}),
+    );
     let ws = Workspace::new(Some(&sim));
 
     ws.write_config(&hcl(&data("gone", "cl-dsmiss01")));

@@ -131,4 +131,8 @@ impl fw::Provider for QingCloudProvider {
     fn data_sources(&self) -> Vec<Arc<dyn fw::DataSource>> {
         crate::data_sources::all(self.data.clone())
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn fw::ListResource>> {
+        crate::resources::list_resources(self.data.clone())
+    }
 }
