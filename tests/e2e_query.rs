@@ -119,6 +119,22 @@ fn a_limit_of_10_yields_10() {
     let ws = workspace(&sim, "  limit = 10\n");
     let out = ws.tf_ok(&["query", "-json"]);
     assert_eq!(found(&out.json_lines()).len(), 10, "{out}");
+    // The provider stops at the limit: one page, no reading ahead.
+    assert_eq!(sim.count("DescribeClusters"), 1);
+
+    // With states, only the clusters shown (and the few readings in flight) are read.
+    ws.write_file(
+        "all.tfquery.hcl",
+        &query_file("  limit = 10\n  include_resource = true\n"),
+    );
+    sim.clear_requests();
+    let out = ws.tf_ok(&["query", "-json"]);
+    assert_eq!(found(&out.json_lines()).len(), 10, "{out}");
+    let histories = sim.count("DescribeClusterJobs");
+    assert!(
+        (10..=30).contains(&histories),
+        "{histories} histories read for 10 results"
+    );
 }
 
 #[test]
@@ -207,4 +223,29 @@ fn clusters_of_another_zone_keep_their_zone_in_generated_configuration() {
     ws.tf_ok(&["fmt", "-check", "generated.tf"]);
     let plan = ws.tf_ok(&["plan", "-no-color"]);
     plan.assert_contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.");
+}
+
+#[test]
+fn the_documented_example_query_runs() {
+    let sim = Sim::start_with(&["--job-duration-ms", "0"]);
+    for (id, name, status) in [
+        ("cl-exord001", "orders-db", "active"),
+        ("cl-exord002", "orders-replica", "stopped"),
+        ("cl-exbil001", "billing-db", "active"),
+    ] {
+        sim.add_cluster_with(
+            json!({"cluster_id": id, "zone": "pek3a", "name": name, "status": status}),
+        );
+    }
+    let ws = Workspace::new(Some(&sim));
+    ws.write_config(&hcl(""));
+    let example = std::fs::read_to_string(
+        "examples/list-resources/qingcloud_mysqlplus_ssl/list-resource.tfquery.hcl",
+    )
+    .unwrap_or_else(|e| panic!("cannot read the example: {e}"));
+    ws.write_file("all.tfquery.hcl", &example);
+    let out = ws.tf_ok(&["query", "-no-color"]);
+    out.assert_contains("orders-db (cl-exord001)");
+    out.assert_not_contains("cl-exord002");
+    out.assert_not_contains("cl-exbil001");
 }
