@@ -7,6 +7,8 @@ mod server;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_list;
 
 use std::sync::Arc;
 
