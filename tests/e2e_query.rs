@@ -206,6 +206,9 @@ fn clusters_of_another_zone_keep_their_zone_in_generated_configuration() {
         json!({"cluster_id": "cl-sh1a0001", "zone": "sh1a", "name": "sh-db", "ssl": true}),
     );
     sim.add_cluster("cl-pek30001", "pek3a", false);
+    // Deleted clusters are still listed by the API for a while; they hold nothing to manage.
+    sim.add_cluster("cl-sh1adel1", "sh1a", false);
+    sim.delete_cluster("cl-sh1adel1", "deleted");
     let ws = Workspace::new(Some(&sim));
     ws.write_config(&hcl(""));
     ws.write_file(
@@ -215,6 +218,7 @@ fn clusters_of_another_zone_keep_their_zone_in_generated_configuration() {
     let out = ws.tf_ok(&["query", "-generate-config-out=generated.tf", "-no-color"]);
     out.assert_contains("sh-db (cl-sh1a0001)");
     out.assert_not_contains("cl-pek30001");
+    out.assert_not_contains("cl-sh1adel1");
     let generated = ws.read_file("generated.tf");
     assert!(
         generated.contains("  zone       = \"sh1a\"\n"),

@@ -60,8 +60,8 @@ pub fn schema() -> Schema {
                     "status",
                     Type::list(Type::String),
                     Presence::Optional,
-                    "Only clusters in one of these statuses, e.g. `[\"active\"]`. By default \
-                     every cluster that is not deleted or ceased.",
+                    "Only clusters in one of these statuses, e.g. `[\"active\"]`. Deleted and \
+                     ceased clusters are never listed: they hold nothing to manage.",
                 ),
             ],
             ..Block::default()
@@ -304,11 +304,10 @@ impl fw::ListResource for MysqlPlusSslList {
                     return;
                 }
             };
-            // A filter by status may name deleted clusters on purpose; otherwise they are gone.
-            let asked_for_status = !filter(&req.config).status.is_empty();
+            // Deleted and ceased clusters are listed for a while but hold nothing to manage.
             let clusters: Vec<Cluster> = clusters
                 .into_iter()
-                .filter(|c| c.is_mysql_plus() && (asked_for_status || !c.is_gone()))
+                .filter(|c| c.is_mysql_plus() && !c.is_gone())
                 .take(left)
                 .collect();
             left -= clusters.len();
