@@ -133,3 +133,16 @@ fn an_unknown_cluster_id_plans_and_is_read_at_apply() {
     let out = ws.tf_ok(&["output", "-json"]).json();
     assert_eq!(out["enabled"]["value"], json!(true), "{out}");
 }
+
+#[test]
+fn the_oldest_terraform_reads_the_data_source_too() {
+    let sim = Sim::start();
+    sim.add_cluster("cl-dsold001", "pek3a", true);
+    let mut ws = Workspace::new_oldest(Some(&sim));
+    ws.use_provider_mirror();
+    ws.write_config(&hcl(&data("old", "cl-dsold001")));
+    ws.tf_ok(&["init", "-no-color"]);
+    ws.tf_ok(&["apply", "-auto-approve", "-no-color"]);
+    let out = ws.tf_ok(&["output", "-json"]).json();
+    assert_eq!(out["old"]["value"]["enabled"], json!(true), "{out}");
+}
