@@ -5,6 +5,7 @@
 //! <- `provider` / `resources` -> `qingcloud` (API client). `sim` is the API simulator.
 
 pub mod calendar;
+pub mod data_sources;
 pub mod framework;
 pub mod plugin;
 pub mod provider;

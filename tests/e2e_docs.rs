@@ -53,7 +53,12 @@ fn docs_are_up_to_date() {
          templates/ and examples/. Run `scripts/gen-docs` and commit docs/.\n{}",
         show(&output)
     );
-    for page in ["docs/index.md", "docs/resources/mysqlplus_ssl.md"] {
+    for page in [
+        "docs/index.md",
+        "docs/resources/mysqlplus_ssl.md",
+        "docs/data-sources/mysqlplus_ssl.md",
+        "docs/list-resources/mysqlplus_ssl.md",
+    ] {
         assert!(repo().join(page).is_file(), "{page} is missing");
     }
 }
@@ -160,5 +165,33 @@ fn a_terraform_block_out_of_fmt_style_is_refused() {
         String::from_utf8_lossy(&output.stderr).contains("terraform fmt"),
         "{}",
         show(&output)
+    );
+}
+
+#[test]
+fn data_source_and_list_resource_pages_are_checked_and_need_templates() {
+    let scratch = scratch_repo();
+    let root = scratch.path();
+    let page = root.join("docs/list-resources/mysqlplus_ssl.md");
+    let good = fs::read_to_string(&page).unwrap_or_else(|e| panic!("cannot read docs: {e}"));
+    fs::write(&page, good.replace("honoured", "ignored"))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", page.display()));
+    let stale = gen_docs(root, &["--check"]);
+    assert_eq!(stale.status.code(), Some(1), "{}", show(&stale));
+    assert!(
+        String::from_utf8_lossy(&stale.stdout).contains("docs/list-resources/mysqlplus_ssl.md"),
+        "{}",
+        show(&stale)
+    );
+
+    let template = root.join("templates/data-sources/mysqlplus_ssl.md.tmpl");
+    fs::remove_file(&template).unwrap_or_else(|e| panic!("cannot remove template: {e}"));
+    let missing = gen_docs(root, &["--check"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", show(&missing));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("no template for data-sources qingcloud_mysqlplus_ssl"),
+        "{}",
+        show(&missing)
     );
 }

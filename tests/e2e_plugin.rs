@@ -37,6 +37,7 @@ fn terraform_validates_the_examples() {
     for example in [
         "examples/provider/provider.tf",
         "examples/resources/qingcloud_mysqlplus_ssl/resource.tf",
+        "examples/data-sources/qingcloud_mysqlplus_ssl/data-source.tf",
     ] {
         let ws = Workspace::new(None);
         let text = std::fs::read_to_string(example).unwrap_or_else(|e| panic!("{example}: {e}"));

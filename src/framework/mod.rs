@@ -1,17 +1,22 @@
 //! Domain types every resource uses, independent of the wire (protobuf) and of QingCloud:
 //! values with null/unknown, their msgpack and JSON codecs, schemas, diagnostics with
-//! attribute paths, durations, and the `Resource`/`Provider` traits.
+//! attribute paths, durations, and the `Resource`, `DataSource`, `ListResource` and `Provider`
+//! traits.
 
+pub mod data_source;
 pub mod diagnostics;
 pub mod duration;
 pub mod json;
+pub mod list_resource;
 pub mod msgpack;
 pub mod resource;
 pub mod schema;
 pub mod types;
 pub mod value;
 
+pub use data_source::{DataReadResponse, DataSource};
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity, Step};
+pub use list_resource::{ListEvent, ListRequest, ListResource, ListSink};
 pub use resource::{
     ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
     Provider, ReadRequest, ReadResponse, Resource,

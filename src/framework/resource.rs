@@ -7,8 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use super::data_source::DataSource;
 use super::diagnostics::{AttributePath, Diagnostics};
-use super::schema::{IdentitySchema, Schema};
+use super::list_resource::ListResource;
+use super::schema::{IdentitySchema, Presence, Schema};
 use super::value::Value;
 
 /// Per-request context. `cancel` fires when Terraform calls StopProvider (Ctrl-C): long waits
@@ -104,6 +106,19 @@ pub trait Resource: Send + Sync + 'static {
         Ok(state)
     }
 
+    /// The configuration a person would write for this state (`terraform query
+    /// -generate-config-out`). The default keeps the arguments a configuration may set and
+    /// nulls the computed-only ones, which a configuration must not set.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        let mut config = state.clone();
+        for a in &self.schema().block.attributes {
+            if a.presence == Presence::Computed {
+                config.set(&a.name, Value::Null);
+            }
+        }
+        Ok(config)
+    }
+
     async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse;
     async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse;
     async fn read(&self, ctx: &Context, req: ReadRequest) -> ReadResponse;
@@ -122,4 +137,13 @@ pub trait Provider: Send + Sync + 'static {
     async fn configure(&self, terraform_version: &str, config: Value) -> Diagnostics;
 
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+
+    /// Each named like the managed resource (with an identity) whose objects it lists.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
 }

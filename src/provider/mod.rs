@@ -127,4 +127,12 @@ impl fw::Provider for QingCloudProvider {
     fn resources(&self) -> Vec<Arc<dyn fw::Resource>> {
         crate::resources::all(self.data.clone())
     }
+
+    fn data_sources(&self) -> Vec<Arc<dyn fw::DataSource>> {
+        crate::data_sources::all(self.data.clone())
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn fw::ListResource>> {
+        crate::resources::list_resources(self.data.clone())
+    }
 }

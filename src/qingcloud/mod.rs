@@ -14,6 +14,7 @@ mod clusters;
 pub mod credentials;
 pub mod error;
 pub mod jobs;
+pub mod listing;
 pub mod model;
 pub mod rate_limit;
 pub mod retry;

@@ -75,7 +75,10 @@ pub async fn iaas(
 }
 
 async fn process(shared: Arc<Shared>, method: String, path: String, params: Params) -> Reply {
-    let decision = shared.draw_faults();
+    let decision = shared.draw_faults(
+        params.get("action"),
+        params.get("offset").and_then(|o| o.trim().parse().ok()),
+    );
     let mut entry = Entry {
         seq: 0,
         action: params.get("action").map(str::to_string),

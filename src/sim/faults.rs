@@ -24,6 +24,23 @@ pub struct Faults {
     /// action name (or `*` for every action) -> odd answer, applied to every request of that
     /// action that passes the signature checks. A named action wins over `*`.
     pub odd_answers: BTreeMap<String, OddAnswer>,
+    /// Requests that always fail with a given code: one action, optionally only at one
+    /// listing `offset` (a page), so a test can break page 2 of a listing for good.
+    pub error_requests: Vec<TargetedError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetedError {
+    pub action: String,
+    #[serde(default)]
+    pub offset: Option<u64>,
+    #[serde(default = "default_code")]
+    pub code: i64,
+}
+
+fn default_code() -> i64 {
+    5000
 }
 
 impl Default for Faults {
@@ -39,6 +56,7 @@ impl Default for Faults {
             stuck_jobs: Vec::new(),
             seed: None,
             odd_answers: BTreeMap::new(),
+            error_requests: Vec::new(),
         }
     }
 }
@@ -81,7 +99,25 @@ impl Faults {
                 "odd_answers: unknown action {action:?} (use an action name or \"*\")"
             ));
         }
+        if let Some(t) = self
+            .error_requests
+            .iter()
+            .find(|t| !super::actions::is_known(&t.action) || t.code <= 0)
+        {
+            return Err(format!(
+                "error_requests: unknown action {:?} or code {} (a known action and a positive ret_code)",
+                t.action, t.code
+            ));
+        }
         Ok(())
+    }
+
+    /// The code a request of `action` at listing `offset` always fails with, if targeted.
+    pub fn targeted_error(&self, action: &str, offset: Option<u64>) -> Option<i64> {
+        self.error_requests
+            .iter()
+            .find(|t| t.action == action && (t.offset.is_none() || t.offset == offset))
+            .map(|t| t.code)
     }
 
     pub fn odd_answer_for(&self, action: &str) -> Option<OddAnswer> {
@@ -180,6 +216,22 @@ mod tests {
         let mut bad = Faults::default();
         bad.odd_answers
             .insert("DescribeJob".into(), OddAnswer::Empty);
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn targeted_errors_hit_only_their_action_and_page() {
+        let f: Faults = serde_json::from_str(
+            r#"{"error_requests": [{"action": "DescribeClusters", "offset": 100}]}"#,
+        )
+        .unwrap();
+        assert!(f.validate().is_ok());
+        assert_eq!(f.targeted_error("DescribeClusters", Some(100)), Some(5000));
+        assert_eq!(f.targeted_error("DescribeClusters", Some(0)), None);
+        assert_eq!(f.targeted_error("DescribeClusters", None), None);
+        assert_eq!(f.targeted_error("DescribeJobs", Some(100)), None);
+        let bad: Faults =
+            serde_json::from_str(r#"{"error_requests": [{"action": "Nope"}]}"#).unwrap();
         assert!(bad.validate().is_err());
     }
 

@@ -106,10 +106,16 @@ impl Shared {
         let _ = rx.wait_for(|stopping| *stopping).await;
     }
 
-    pub fn draw_faults(&self) -> Decision {
+    /// The drawn faults of one request, plus a targeted error (`error_requests`) for its
+    /// action and `offset`, which wins over a drawn one.
+    pub fn draw_faults(&self, action: Option<&str>, offset: Option<u64>) -> Decision {
         let mut inner = lock(&self.inner);
         let Inner { world, rng, .. } = &mut *inner;
-        Decision::draw(&world.faults, rng)
+        let mut decision = Decision::draw(&world.faults, rng);
+        if let Some(code) = action.and_then(|a| world.faults.targeted_error(a, offset)) {
+            decision.error_code = Some(code);
+        }
+        decision
     }
 
     /// Replaces the faults; a seed restarts the random sequence so a test can replay it.

@@ -146,6 +146,42 @@ pub fn identity_data(
     })
 }
 
+/// One list event on the wire: identity in the managed resource's identity type, the object
+/// (when given) in its schema's type. A value that does not fit becomes an error diagnostic of
+/// the same event, so Terraform ends the list with it rather than with a garbled result.
+pub fn list_event(
+    event: fw::ListEvent,
+    identity_ty: &fw::Type,
+    object_ty: &fw::Type,
+) -> wire::list_resource::Event {
+    let mut diagnostics = event.diagnostics;
+    let identity = if event.identity.is_null() {
+        None
+    } else {
+        match identity_data(&event.identity, identity_ty) {
+            Ok(i) => Some(i),
+            Err(d) => {
+                diagnostics.push(d);
+                None
+            }
+        }
+    };
+    let resource_object = match event.resource_object.map(|o| encode(&o, object_ty)) {
+        Some(Ok(o)) => Some(o),
+        Some(Err(d)) => {
+            diagnostics.push(d);
+            None
+        }
+        None => None,
+    };
+    wire::list_resource::Event {
+        identity,
+        display_name: event.display_name,
+        resource_object,
+        diagnostic: self::diagnostics(&diagnostics),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,13 @@
 //! and domain types, and the Provider gRPC service that dispatches to resources.
 
 mod convert;
+mod list;
 mod server;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_list;
 
 use std::sync::Arc;
 

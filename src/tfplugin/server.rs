@@ -10,14 +10,19 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::framework::{self as fw, Diagnostic, Diagnostics, Resource, Value};
+use crate::framework::{
+    self as fw, DataSource, Diagnostic, Diagnostics, ListResource, Resource, Value,
+};
 
 use super::convert;
+use super::list;
 use super::wire::{self, provider_server};
 
 pub struct ProviderService {
     provider: Arc<dyn fw::Provider>,
     resources: BTreeMap<&'static str, Arc<dyn Resource>>,
+    data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
+    list_resources: BTreeMap<&'static str, Arc<dyn ListResource>>,
     /// Cancelled by StopProvider; every handler's context watches it.
     stop: CancellationToken,
 }
@@ -29,9 +34,21 @@ impl ProviderService {
             .into_iter()
             .map(|r| (r.type_name(), r))
             .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| (l.type_name(), l))
+            .collect();
         ProviderService {
             provider,
             resources,
+            data_sources,
+            list_resources,
             stop: CancellationToken::new(),
         }
     }
@@ -43,21 +60,35 @@ impl ProviderService {
     }
 
     fn resource(&self, type_name: &str) -> Result<Arc<dyn Resource>, Diagnostics> {
-        self.resources.get(type_name).cloned().ok_or_else(|| {
-            Diagnostic::error(
-                format!("Unknown resource type {type_name:?}"),
-                format!(
-                    "This provider offers: {}.",
-                    self.resources
-                        .keys()
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .into()
-        })
+        lookup(&self.resources, "resource type", type_name)
     }
+
+    fn data_source(&self, type_name: &str) -> Result<Arc<dyn DataSource>, Diagnostics> {
+        lookup(&self.data_sources, "data source", type_name)
+    }
+
+    fn list_resource(&self, type_name: &str) -> Result<Arc<dyn ListResource>, Diagnostics> {
+        lookup(&self.list_resources, "list resource", type_name)
+    }
+}
+
+fn lookup<T: ?Sized>(
+    map: &BTreeMap<&'static str, Arc<T>>,
+    kind: &str,
+    type_name: &str,
+) -> Result<Arc<T>, Diagnostics> {
+    map.get(type_name).cloned().ok_or_else(|| {
+        let offered = map.keys().copied().collect::<Vec<_>>().join(", ");
+        Diagnostic::error(
+            format!("Unknown {kind} {type_name:?}"),
+            if offered.is_empty() {
+                format!("This provider has no {kind}s.")
+            } else {
+                format!("This provider's {kind}s: {offered}.")
+            },
+        )
+        .into()
+    })
 }
 
 /// Runs a handler in its own task: a panic there becomes an error diagnostic instead of
@@ -79,7 +110,10 @@ fn guarded_sync<T>(what: &'static str, f: impl FnOnce() -> T) -> Result<T, Diagn
         .map_err(|payload| panic_diagnostic(what, Some(payload)).into())
 }
 
-fn panic_diagnostic(what: &str, payload: Option<Box<dyn std::any::Any + Send>>) -> Diagnostic {
+pub(super) fn panic_diagnostic(
+    what: &str,
+    payload: Option<Box<dyn std::any::Any + Send>>,
+) -> Diagnostic {
     let message = payload
         .as_ref()
         .and_then(|p| {
@@ -102,10 +136,6 @@ fn diags(d: &Diagnostics) -> Vec<wire::Diagnostic> {
     convert::diagnostics(d)
 }
 
-fn one(d: Diagnostic) -> Vec<wire::Diagnostic> {
-    diags(&d.into())
-}
-
 type RpcResult<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
@@ -117,7 +147,20 @@ impl provider_server::Provider for ProviderService {
         Ok(Response::new(wire::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: vec![],
-            data_sources: vec![],
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| wire::get_metadata::DataSourceMetadata {
+                    type_name: t.to_string(),
+                })
+                .collect(),
+            list_resources: self
+                .list_resources
+                .keys()
+                .map(|t| wire::get_metadata::ListResourceMetadata {
+                    type_name: t.to_string(),
+                })
+                .collect(),
             resources: self
                 .resources
                 .keys()
@@ -138,15 +181,34 @@ impl provider_server::Provider for ProviderService {
                 .iter()
                 .map(|(t, r)| (t.to_string(), convert::schema(&r.schema())))
                 .collect();
-            (convert::schema(&self.provider.schema()), resource_schemas)
+            let data_source_schemas = self
+                .data_sources
+                .iter()
+                .map(|(t, d)| (t.to_string(), convert::schema(&d.schema())))
+                .collect();
+            let list_resource_schemas = self
+                .list_resources
+                .iter()
+                .map(|(t, l)| (t.to_string(), convert::schema(&l.schema())))
+                .collect();
+            (
+                convert::schema(&self.provider.schema()),
+                resource_schemas,
+                data_source_schemas,
+                list_resource_schemas,
+            )
         });
         Ok(Response::new(match result {
-            Ok((provider, resource_schemas)) => wire::get_provider_schema::Response {
-                provider: Some(provider),
-                resource_schemas,
-                server_capabilities: Some(capabilities()),
-                ..Default::default()
-            },
+            Ok((provider, resource_schemas, data_source_schemas, list_resource_schemas)) => {
+                wire::get_provider_schema::Response {
+                    provider: Some(provider),
+                    resource_schemas,
+                    data_source_schemas,
+                    list_resource_schemas,
+                    server_capabilities: Some(capabilities()),
+                    ..Default::default()
+                }
+            }
             Err(d) => wire::get_provider_schema::Response {
                 diagnostics: diags(&d),
                 ..Default::default()
@@ -196,9 +258,20 @@ impl provider_server::Provider for ProviderService {
         &self,
         req: Request<wire::validate_data_resource_config::Request>,
     ) -> RpcResult<wire::validate_data_resource_config::Response> {
+        let req = req.into_inner();
+        let d = (|| {
+            let ds = self.data_source(&req.type_name)?;
+            let config = convert::decode(req.config.as_ref(), &ds.schema().value_type())?;
+            let mut d = ds.schema().null_required(&config);
+            d.extend(guarded_sync("ValidateDataResourceConfig", || {
+                ds.validate(&config)
+            })?);
+            Ok(d)
+        })()
+        .unwrap_or_else(|d| d);
         Ok(Response::new(
             wire::validate_data_resource_config::Response {
-                diagnostics: one(no_data_sources(&req.into_inner().type_name)),
+                diagnostics: diags(&d),
             },
         ))
     }
@@ -513,10 +586,111 @@ impl provider_server::Provider for ProviderService {
         &self,
         req: Request<wire::read_data_source::Request>,
     ) -> RpcResult<wire::read_data_source::Response> {
-        Ok(Response::new(wire::read_data_source::Response {
-            diagnostics: one(no_data_sources(&req.into_inner().type_name)),
-            ..Default::default()
+        let req = req.into_inner();
+        let ctx = self.context();
+        let result: Result<_, Diagnostics> = async {
+            let ds = self.data_source(&req.type_name)?;
+            let ty = ds.schema().value_type();
+            let config = convert::decode(req.config.as_ref(), &ty)?;
+            let nulls = ds.schema().null_required(&config);
+            if nulls.has_errors() {
+                return Err(nulls);
+            }
+            let resp = guarded("ReadDataSource", {
+                let ds = ds.clone();
+                async move { ds.read(&ctx, config).await }
+            })
+            .await?;
+            if resp.diagnostics.has_errors() {
+                return Err(resp.diagnostics);
+            }
+            Ok(wire::read_data_source::Response {
+                state: Some(convert::encode(&resp.state, &ty)?),
+                diagnostics: diags(&resp.diagnostics),
+                deferred: None,
+            })
+        }
+        .await;
+        Ok(Response::new(result.unwrap_or_else(|d| {
+            wire::read_data_source::Response {
+                diagnostics: diags(&d),
+                ..Default::default()
+            }
+        })))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        req: Request<wire::generate_resource_config::Request>,
+    ) -> RpcResult<wire::generate_resource_config::Response> {
+        let req = req.into_inner();
+        let result: Result<_, Diagnostics> = (|| {
+            let r = self.resource(&req.type_name)?;
+            let ty = r.schema().value_type();
+            let state = convert::decode(req.state.as_ref(), &ty)?;
+            let config = guarded_sync("GenerateResourceConfig", || r.generate_config(&state))??;
+            Ok(convert::encode(&config, &ty)?)
+        })();
+        Ok(Response::new(match result {
+            Ok(config) => wire::generate_resource_config::Response {
+                config: Some(config),
+                diagnostics: vec![],
+            },
+            Err(d) => wire::generate_resource_config::Response {
+                config: None,
+                diagnostics: diags(&d),
+            },
         }))
+    }
+
+    type ListResourceStream = list::EventStream;
+
+    async fn list_resource(
+        &self,
+        req: Request<wire::list_resource::Request>,
+    ) -> RpcResult<Self::ListResourceStream> {
+        let req = req.into_inner();
+        let started = (|| {
+            let lister = self.list_resource(&req.type_name)?;
+            let resource = self.resource(&req.type_name)?;
+            let config = convert::decode(req.config.as_ref(), &lister.schema().value_type())?;
+            Ok::<_, Diagnostics>((lister, resource, config))
+        })();
+        Ok(Response::new(match started {
+            Ok((lister, resource, config)) => list::stream(
+                lister,
+                resource,
+                self.context(),
+                fw::ListRequest {
+                    config,
+                    include_resource_object: req.include_resource_object,
+                    limit: req.limit,
+                },
+            ),
+            Err(d) => list::failed(d),
+        }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<wire::validate_list_resource_config::Request>,
+    ) -> RpcResult<wire::validate_list_resource_config::Response> {
+        let req = req.into_inner();
+        let d = (|| {
+            let l = self.list_resource(&req.type_name)?;
+            let config = convert::decode(req.config.as_ref(), &l.schema().value_type())?;
+            let mut d = l.schema().null_required(&config);
+            d.extend(guarded_sync("ValidateListResourceConfig", || {
+                l.validate(&config)
+            })?);
+            Ok(d)
+        })()
+        .unwrap_or_else(|d: Diagnostics| d);
+        Ok(Response::new(
+            wire::validate_list_resource_config::Response {
+                diagnostics: diags(&d),
+            },
+        ))
     }
 
     async fn stop_provider(
@@ -541,15 +715,10 @@ fn capabilities() -> wire::ServerCapabilities {
         // instances it starts in the same command instead of asking each again.
         get_provider_schema_optional: true,
         move_resource_state: false,
-        generate_resource_config: false,
+        // Generated configuration (`terraform query -generate-config-out`) should be what a
+        // person would write: Terraform's own derivation from the state keeps defaults.
+        generate_resource_config: true,
     }
-}
-
-fn no_data_sources(type_name: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Unknown data source {type_name:?}"),
-        "This provider has no data sources.",
-    )
 }
 
 fn identity(

@@ -12,6 +12,8 @@
 
 mod apply;
 mod claims;
+mod current;
+mod list;
 mod plan;
 mod private;
 mod read;
@@ -30,7 +32,9 @@ use crate::provider::ProviderData;
 
 use schema::{Target, identity};
 
-pub use schema::TYPE_NAME;
+pub use current::{Current, read_current};
+pub use list::MysqlPlusSslList;
+pub use schema::{TYPE_NAME, cluster_id_error, cluster_id_is_valid};
 
 pub struct MysqlPlusSsl {
     data: Arc<ProviderData>,
@@ -120,6 +124,34 @@ impl fw::Resource for MysqlPlusSsl {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         schema::validate(config)
+    }
+
+    /// What a person would write: the cluster and the setting, the zone only where it is
+    /// not the provider's, nothing computed.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        let Some(enabled) = state.get("enabled").as_bool() else {
+            return Err(Diagnostic::error(
+                "Cannot generate configuration",
+                format!(
+                    "The {TYPE_NAME} state of cluster {} has no known `enabled`.",
+                    state.get("cluster_id").as_str().unwrap_or("(unknown)")
+                ),
+            )
+            .into());
+        };
+        let zone = state.get("zone").as_str();
+        let zone = match self.data.default_zone() {
+            Some(default) if zone == Some(default.as_str()) => Value::Null,
+            _ => zone.map_or(Value::Null, Value::string),
+        };
+        Ok(Value::object([
+            ("id", Value::Null),
+            ("cluster_id", state.get("cluster_id").clone()),
+            ("enabled", Value::Bool(enabled)),
+            ("zone", zone),
+            ("job_id", Value::Null),
+            ("timeouts", Value::Null),
+        ]))
     }
 
     async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {

@@ -1,0 +1,12 @@
+//! The provider's data sources, one module each.
+
+pub mod mysqlplus_ssl;
+
+use std::sync::Arc;
+
+use crate::framework::DataSource;
+use crate::provider::ProviderData;
+
+pub fn all(data: Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
+    vec![Arc::new(mysqlplus_ssl::MysqlPlusSslData::new(data))]
+}

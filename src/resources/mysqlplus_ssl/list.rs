@@ -1,0 +1,369 @@
+//! List resource `qingcloud_mysqlplus_ssl` (`terraform query`): the zone's MySQL Plus
+//! clusters, one event each with the managed resource's identity and, when Terraform asks, its
+//! full state with `enabled` read from the job history. Errors end the list as error events
+//! naming what failed (the page, or the cluster): never a shorter list that looks complete.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use crate::framework::{
+    self as fw, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics, ListEvent,
+    ListRequest, ListSink, Presence, Schema, Type, Value,
+};
+use crate::provider::{ProviderData, zone_error, zone_is_valid};
+use crate::qingcloud::listing::ClusterFilter;
+use crate::qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
+
+use super::current::{Current, read_current};
+use super::schema::{TYPE_NAME, identity};
+
+/// Job-history readings in flight at once when states are asked for: enough to list hundreds
+/// of clusters in seconds, few enough not to trip QingCloud's rate limit by themselves.
+const READ_CONCURRENCY: usize = 10;
+
+pub struct MysqlPlusSslList {
+    data: Arc<ProviderData>,
+}
+
+impl MysqlPlusSslList {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        MysqlPlusSslList { data }
+    }
+}
+
+pub fn schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Lists the MySQL Plus clusters of a zone with their SSL setting, for \
+                          `terraform query` and for importing them in bulk."
+                .into(),
+            attributes: vec![
+                Attribute::new(
+                    "zone",
+                    Type::String,
+                    Presence::Optional,
+                    "Zone to list, e.g. `pek3a`. Defaults to the provider's `zone`.",
+                ),
+                Attribute::new(
+                    "name",
+                    Type::String,
+                    Presence::Optional,
+                    "Only clusters whose name contains this text (QingCloud's `cluster_name` \
+                     filter).",
+                ),
+                Attribute::new(
+                    "status",
+                    Type::list(Type::String),
+                    Presence::Optional,
+                    "Only clusters in one of these statuses, e.g. `[\"active\"]`. Deleted and \
+                     ceased clusters are never listed: they hold nothing to manage.",
+                ),
+            ],
+            ..Block::default()
+        },
+    }
+}
+
+fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    if let Some(zone) = config.get("zone").as_str()
+        && !zone_is_valid(zone)
+    {
+        diags.push(zone_error(zone, AttributePath::root("zone")));
+    }
+    if let Value::List(items) = config.get("status") {
+        for s in items.iter().filter_map(Value::as_str) {
+            let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            if !ok {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid status",
+                        format!(
+                            "{s:?} is not a cluster status: statuses are lower-case words such \
+                             as \"active\", \"stopped\" or \"suspended\"."
+                        ),
+                    )
+                    .at(AttributePath::root("status")),
+                );
+            }
+        }
+    }
+    diags
+}
+
+fn filter(config: &Value) -> ClusterFilter {
+    let status = match config.get("status") {
+        Value::List(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    ClusterFilter {
+        apps: MYSQL_PLUS_APP_IDS.iter().map(|a| a.to_string()).collect(),
+        name: config
+            .get("name")
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        status,
+    }
+}
+
+/// `orders-db (cl-ouhutv70)`, or the id alone for a cluster without a name.
+pub fn display_name(cluster: &Cluster) -> String {
+    match cluster.name.trim() {
+        "" => cluster.cluster_id.clone(),
+        name => format!("{name} ({})", cluster.cluster_id),
+    }
+}
+
+/// The managed resource's state for a reading, as a refresh after import would leave it.
+fn state(zone: &str, current: &Current) -> Value {
+    let id = &current.cluster.cluster_id;
+    Value::object([
+        ("id", Value::string(id)),
+        ("cluster_id", Value::string(id)),
+        ("enabled", Value::Bool(current.enabled)),
+        ("zone", Value::string(zone)),
+        ("job_id", current.job_id.clone().into()),
+        ("timeouts", Value::Null),
+    ])
+}
+
+fn event(zone: &str, cluster: &Cluster, object: Option<Value>) -> ListEvent {
+    ListEvent {
+        identity: identity(&cluster.cluster_id, zone),
+        display_name: display_name(cluster),
+        resource_object: object,
+        diagnostics: Diagnostics::default(),
+    }
+}
+
+/// Readings in flight, in listing order; dropping it (the list stopped) aborts them, so no
+/// API call is made for a result nobody reads.
+struct Readings(VecDeque<JoinHandle<Result<Current, Diagnostic>>>);
+
+impl Drop for Readings {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+impl MysqlPlusSslList {
+    /// Sends one page's clusters; false when the list must end (stopped or failed).
+    async fn send_page(
+        &self,
+        ctx: &Context,
+        client: &Client,
+        zone: &str,
+        clusters: Vec<Cluster>,
+        with_state: bool,
+        sink: &ListSink,
+    ) -> bool {
+        if !with_state {
+            for c in &clusters {
+                if !sink.send(event(zone, c, None)).await {
+                    return false;
+                }
+            }
+            return true;
+        }
+        let permits = Arc::new(Semaphore::new(READ_CONCURRENCY));
+        let history = self.data.history();
+        let mut readings = Readings(
+            clusters
+                .iter()
+                .map(|c| {
+                    let (ctx, client, zone, id) = (
+                        ctx.clone(),
+                        client.clone(),
+                        zone.to_string(),
+                        c.cluster_id.clone(),
+                    );
+                    let permits = permits.clone();
+                    tokio::spawn(async move {
+                        let _permit = permits.acquire_owned().await;
+                        read_current(&ctx, &client, &zone, &id, history).await
+                    })
+                })
+                .collect(),
+        );
+        for c in &clusters {
+            let Some(handle) = readings.0.pop_front() else {
+                return false;
+            };
+            let reading = tokio::select! {
+                _ = sink.closed() => return false,
+                r = handle => r,
+            };
+            let ev = match reading {
+                Ok(Ok(current)) => event(zone, c, Some(state(zone, &current))),
+                Ok(Err(d)) => {
+                    // The path points into a resource configuration, which a list block does
+                    // not have; the summary names the cluster.
+                    let d = Diagnostic { path: None, ..d };
+                    sink.send(ListEvent::diagnostic(d)).await;
+                    return false;
+                }
+                Err(e) => {
+                    let d = Diagnostic::error(
+                        format!("Reading cluster {} failed", c.cluster_id),
+                        format!(
+                            "The reading {}. This is a bug in the provider; please report it.",
+                            if e.is_panic() {
+                                "crashed"
+                            } else {
+                                "was cancelled"
+                            }
+                        ),
+                    );
+                    sink.send(ListEvent::diagnostic(d)).await;
+                    return false;
+                }
+            };
+            if !sink.send(ev).await {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[async_trait]
+impl fw::ListResource for MysqlPlusSslList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate(config)
+    }
+
+    async fn list(&self, ctx: &Context, req: ListRequest, sink: ListSink) {
+        let diags = validate(&req.config);
+        if diags.has_errors() {
+            sink.send(ListEvent {
+                diagnostics: diags,
+                ..ListEvent::default()
+            })
+            .await;
+            return;
+        }
+        let client = match self.data.client() {
+            Ok(c) => c,
+            Err(d) => {
+                sink.send(ListEvent::diagnostic(d)).await;
+                return;
+            }
+        };
+        let zone = req
+            .config
+            .get("zone")
+            .as_str()
+            .unwrap_or(client.default_zone())
+            .to_string();
+        let mut left = usize::try_from(req.limit).unwrap_or(0);
+        let mut pages = client.list_clusters(&zone, filter(&req.config));
+        while left > 0 {
+            let page = tokio::select! {
+                biased;
+                _ = ctx.cancel.cancelled() => {
+                    sink.send(ListEvent::diagnostic(Diagnostic::error(
+                        "Listing interrupted",
+                        "Terraform asked the provider to stop; the list is incomplete.",
+                    ))).await;
+                    return;
+                }
+                _ = sink.closed() => return,
+                p = pages.next() => p,
+            };
+            let clusters = match page {
+                None => return,
+                Some(Ok(clusters)) => clusters,
+                Some(Err(e)) => {
+                    sink.send(ListEvent::diagnostic(Diagnostic::error(
+                        format!("Cannot list the MySQL Plus clusters of zone {zone}"),
+                        format!(
+                            "Reading {e}. The list is incomplete, so it is not shown as complete."
+                        ),
+                    )))
+                    .await;
+                    return;
+                }
+            };
+            // Deleted and ceased clusters are listed for a while but hold nothing to manage.
+            let clusters: Vec<Cluster> = clusters
+                .into_iter()
+                .filter(|c| c.is_mysql_plus() && !c.is_gone())
+                .take(left)
+                .collect();
+            left -= clusters.len();
+            let go_on = self
+                .send_page(
+                    ctx,
+                    &client,
+                    &zone,
+                    clusters,
+                    req.include_resource_object,
+                    &sink,
+                )
+                .await;
+            if !go_on {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_show_the_name_and_the_id() {
+        let c = Cluster {
+            cluster_id: "cl-ouhutv70".into(),
+            name: "orders-db".into(),
+            ..Cluster::default()
+        };
+        assert_eq!(display_name(&c), "orders-db (cl-ouhutv70)");
+        let unnamed = Cluster {
+            name: " ".into(),
+            ..c
+        };
+        assert_eq!(display_name(&unnamed), "cl-ouhutv70");
+    }
+
+    #[test]
+    fn filters_become_api_parameters_and_bad_ones_are_refused() {
+        let config = Value::object([
+            ("zone", Value::Null),
+            ("name", Value::string("orders")),
+            ("status", Value::List(vec![Value::string("active")])),
+        ]);
+        let f = filter(&config);
+        assert_eq!(f.apps, ["app-00r26u27"]);
+        assert_eq!(f.name.as_deref(), Some("orders"));
+        assert_eq!(f.status, ["active"]);
+        assert!(validate(&config).is_empty());
+        let bad = Value::object([
+            ("zone", Value::string("PEK3A")),
+            ("status", Value::List(vec![Value::string("Active!")])),
+        ]);
+        assert_eq!(validate(&bad).0.len(), 2);
+        assert!(validate(&Value::object([("status", Value::Unknown)])).is_empty());
+    }
+}
