@@ -10,10 +10,8 @@ use crate::framework::{
     self as fw, Attribute, AttributePath, Block, Context, DataReadResponse, Diagnostics, Presence,
     Schema, Type, Value,
 };
-use crate::provider::{ProviderData, zone_error, zone_is_valid};
-use crate::resources::mysqlplus_ssl::{
-    TYPE_NAME, cluster_id_error, cluster_id_is_valid, read_current,
-};
+use crate::provider::ProviderData;
+use crate::resources::mysqlplus_ssl::{TYPE_NAME, read_current, validate_target};
 
 pub struct MysqlPlusSslData {
     data: Arc<ProviderData>,
@@ -73,21 +71,6 @@ pub fn schema() -> Schema {
     }
 }
 
-fn validate(config: &Value) -> Diagnostics {
-    let mut diags = Diagnostics::default();
-    if let Some(id) = config.get("cluster_id").as_str()
-        && !cluster_id_is_valid(id)
-    {
-        diags.push(cluster_id_error(id, AttributePath::root("cluster_id")));
-    }
-    if let Some(zone) = config.get("zone").as_str()
-        && !zone_is_valid(zone)
-    {
-        diags.push(zone_error(zone, AttributePath::root("zone")));
-    }
-    diags
-}
-
 fn error(d: fw::Diagnostic) -> DataReadResponse {
     DataReadResponse {
         state: Value::Null,
@@ -106,12 +89,12 @@ impl fw::DataSource for MysqlPlusSslData {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        validate(config)
+        validate_target(config)
     }
 
     async fn read(&self, ctx: &Context, config: Value) -> DataReadResponse {
         // Validation runs again: values unknown at validation are known now.
-        let diags = validate(&config);
+        let diags = validate_target(&config);
         if diags.has_errors() {
             return DataReadResponse {
                 state: Value::Null,
@@ -161,12 +144,12 @@ mod tests {
             ("cluster_id", Value::string("db1")),
             ("zone", Value::string("PEK3A")),
         ]);
-        let paths: Vec<_> = validate(&config)
+        let paths: Vec<_> = validate_target(&config)
             .iter()
             .map(|d| d.path.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(paths, [Some("cluster_id".into()), Some("zone".into())]);
         let unknown = Value::object([("cluster_id", Value::Unknown), ("zone", Value::Null)]);
-        assert!(validate(&unknown).is_empty());
+        assert!(validate_target(&unknown).is_empty());
     }
 }

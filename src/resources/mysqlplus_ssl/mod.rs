@@ -34,7 +34,7 @@ use schema::{Target, identity};
 
 pub use current::{Current, read_current};
 pub use list::MysqlPlusSslList;
-pub use schema::{TYPE_NAME, cluster_id_error, cluster_id_is_valid};
+pub use schema::{TYPE_NAME, validate_target};
 
 pub struct MysqlPlusSsl {
     data: Arc<ProviderData>,

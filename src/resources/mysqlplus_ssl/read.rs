@@ -121,8 +121,9 @@ impl MysqlPlusSsl {
             });
         }
         let mut diagnostics = Diagnostics::default();
-        if record_lost(&ssl.setting, recorded(&state).as_ref()) {
-            diagnostics.push(Diagnostic::warning(
+        let lost = record_lost(&ssl.setting, recorded(&state).as_ref());
+        match &ssl.setting {
+            _ if lost => diagnostics.push(Diagnostic::warning(
                 format!("SSL setting of cluster {} not confirmed", target.cluster_id),
                 format!(
                     "The job recorded in state ({}) is no longer in the cluster's job history, \
@@ -130,15 +131,7 @@ impl MysqlPlusSsl {
                      setting rather than guess.",
                     state.get("job_id").as_str().unwrap_or_default()
                 ),
-            ));
-            return ReadResponse {
-                new_identity: with_identity(&state),
-                new_state: state,
-                private: Private::running(running).encode(),
-                diagnostics,
-            };
-        }
-        match &ssl.setting {
+            )),
             Setting::Seen { enabled, job } => {
                 // The setting changed without an apply that finished (the console, or an
                 // apply that was killed): `job_id` then names the job that made the setting.

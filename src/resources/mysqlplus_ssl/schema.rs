@@ -158,7 +158,8 @@ pub fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
     .at(path)
 }
 
-pub fn validate(config: &Value) -> Diagnostics {
+/// Offline checks of `cluster_id` and `zone`, which the resource and the data source share.
+pub fn validate_target(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::default();
     if let Some(id) = config.get("cluster_id").as_str()
         && !cluster_id_is_valid(id)
@@ -170,6 +171,11 @@ pub fn validate(config: &Value) -> Diagnostics {
     {
         diags.push(zone_error(zone, AttributePath::root("zone")));
     }
+    diags
+}
+
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = validate_target(config);
     let timeouts = config.get("timeouts");
     for kind in TIMEOUT_KINDS {
         let Some(text) = timeouts.get(kind).as_str() else {
