@@ -11,13 +11,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use terraform_provider_qingcloud::framework::{
+use terraform_provider_qingcloud::provider::{self, QingCloudProvider};
+use tfplugin::framework::{
     self as fw, ApplyRequest, ApplyResponse, Context, Diagnostic, Diagnostics, IdentitySchema,
     ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Schema,
     Value,
 };
-use terraform_provider_qingcloud::provider::QingCloudProvider;
-use terraform_provider_qingcloud::{plugin, tfplugin};
+use tfplugin::{plugin, protocol};
 
 struct Floor {
     real: QingCloudProvider,
@@ -122,11 +122,11 @@ impl fw::Resource for NoApi {
 }
 
 fn routes() -> tonic::service::Routes {
-    tfplugin::routes(Arc::new(Floor {
+    protocol::routes(Arc::new(Floor {
         real: QingCloudProvider::new(),
     }))
 }
 
 fn main() -> ExitCode {
-    plugin::main(routes)
+    plugin::main(&provider::PLUGIN, routes)
 }

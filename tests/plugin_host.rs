@@ -16,13 +16,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint, Uri};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-
-mod proto {
-    tonic::include_proto!("plugin");
-}
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-qingcloud");
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -318,9 +315,14 @@ async fn health(path: &Path, tls: Option<Arc<rustls::ClientConfig>>) -> Result<i
 }
 
 async fn shutdown(path: &Path, tls: Option<Arc<rustls::ClientConfig>>) {
+    // go-plugin's GRPCController.Shutdown takes and returns an empty message, which prost's
+    // `()` encodes, so a generic client needs no generated code.
     let channel = channel(path, tls).await.expect("connect for Shutdown");
-    proto::grpc_controller_client::GrpcControllerClient::new(channel)
-        .shutdown(proto::Empty {})
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("channel ready for Shutdown");
+    let method = PathAndQuery::from_static("/plugin.GRPCController/Shutdown");
+    let codec = tonic_prost::ProstCodec::<(), ()>::default();
+    grpc.unary(tonic::Request::new(()), method, codec)
         .await
         .expect("Shutdown RPC");
 }

@@ -1,7 +1,7 @@
 //! The e2e harness's `Sim` helpers for seeded histories, odd answers and patches, driving the
 //! real binary started with `--honour-reverse`.
 
-#[path = "sim_support.rs"]
+#[path = "../crates/qingcloud-sim/tests/sim_support.rs"]
 mod sim_support;
 mod support;
 

@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use terraform_provider_qingcloud::qingcloud::ssl::{parse_configssl, ssl_job_setting};
-use terraform_provider_qingcloud::qingcloud::{Cluster, Job};
+use qingcloud::ssl::{parse_configssl, ssl_job_setting};
+use qingcloud::{Cluster, Job};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(job) = serde_json::from_slice::<Job>(data) {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use terraform_provider_qingcloud::framework::{Context, ImportRequest, Resource};
+use tfplugin::framework::{Context, ImportRequest, Resource};
 use terraform_provider_qingcloud::resources::mysqlplus_ssl::MysqlPlusSsl;
 
 fuzz_target!(|data: &[u8]| {

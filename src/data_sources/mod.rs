@@ -4,8 +4,8 @@ pub mod mysqlplus_ssl;
 
 use std::sync::Arc;
 
-use crate::framework::DataSource;
 use crate::provider::ProviderData;
+use tfplugin::framework::DataSource;
 
 pub fn all(data: Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
     vec![Arc::new(mysqlplus_ssl::MysqlPlusSslData::new(data))]

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::framework::{
+use crate::provider::ProviderData;
+use crate::resources::mysqlplus_ssl::{TYPE_NAME, read_current, validate_target};
+use tfplugin::framework::{
     self as fw, Attribute, AttributePath, Block, Context, DataReadResponse, Diagnostics, Presence,
     Schema, Type, Value,
 };
-use crate::provider::ProviderData;
-use crate::resources::mysqlplus_ssl::{TYPE_NAME, read_current, validate_target};
 
 pub struct MysqlPlusSslData {
     data: Arc<ProviderData>,

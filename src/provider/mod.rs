@@ -7,9 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use crate::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
-use crate::qingcloud::ssl::HistoryPolicy;
-use crate::qingcloud::{self, Client};
+use qingcloud::ssl::HistoryPolicy;
+use qingcloud::{self, Client};
+use tfplugin::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
 
 pub use schema::{zone_error, zone_is_valid};
 
@@ -68,9 +68,18 @@ impl Default for QingCloudProvider {
     }
 }
 
+/// What the plugin host says about this provider: its name in logs and socket names, its
+/// Registry address for --debug, and the crates whose logs follow TF_LOG.
+pub const PLUGIN: tfplugin::plugin::Identity = tfplugin::plugin::Identity {
+    name: "qingcloud",
+    address: "registry.terraform.io/qingcloud/qingcloud",
+    binary: "terraform-provider-qingcloud",
+    log_targets: &["terraform_provider_qingcloud", "qingcloud"],
+};
+
 /// The routes the plugin host serves: this provider over protocol 6.
 pub fn routes() -> tonic::service::Routes {
-    crate::tfplugin::routes(Arc::new(QingCloudProvider::new()))
+    tfplugin::protocol::routes(Arc::new(QingCloudProvider::new()))
 }
 
 fn string_setting(config: &Value, name: &str) -> Option<String> {

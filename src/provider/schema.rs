@@ -1,6 +1,6 @@
 //! The `qingcloud` provider block and its offline validation.
 
-use crate::framework::{
+use tfplugin::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema, Type, Value,
 };
 
@@ -182,7 +182,7 @@ fn validate_endpoint(endpoint: &str) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::Severity;
+    use tfplugin::framework::Severity;
 
     fn config(pairs: &[(&str, &str)]) -> Value {
         let mut v = Value::object([

@@ -4,8 +4,8 @@ pub mod mysqlplus_ssl;
 
 use std::sync::Arc;
 
-use crate::framework::{ListResource, Resource};
 use crate::provider::ProviderData;
+use tfplugin::framework::{ListResource, Resource};
 
 pub fn all(data: Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
     vec![Arc::new(mysqlplus_ssl::MysqlPlusSsl::new(data))]

@@ -893,6 +893,19 @@ pub struct Sim {
     stdout_path: PathBuf,
 }
 
+/// The simulator binary of the `qingcloud-sim` crate. Cargo only tells a test where its own
+/// package's binaries are; the workspace builds both into the same directory.
+pub fn sim_binary() -> PathBuf {
+    let provider = Path::new(env!("CARGO_BIN_EXE_terraform-provider-qingcloud"));
+    let sim = provider.with_file_name("qingcloud-sim");
+    assert!(
+        sim.is_file(),
+        "{} is missing: build the workspace first (`cargo build --workspace`; scripts/test does)",
+        sim.display()
+    );
+    sim
+}
+
 impl Sim {
     /// Starts the simulator on a free loopback port.
     pub fn start() -> Sim {
@@ -901,7 +914,7 @@ impl Sim {
 
     /// Starts the simulator with extra arguments (e.g. `["--job-duration-ms", "50"]`).
     pub fn start_with(args: &[&str]) -> Sim {
-        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_qingcloud-sim")), args)
+        Self::start_binary(&sim_binary(), args)
     }
 
     /// Starts a given simulator binary (`--listen 127.0.0.1:0` is added first).

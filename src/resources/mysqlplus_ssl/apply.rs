@@ -1,9 +1,9 @@
 //! Apply: create, update and delete, and what each returns when a switch does not reach the
 //! wanted setting (see DESIGN.md, "Interrupted applies").
 
-use crate::framework::{ApplyResponse, AttributePath, Context, Diagnostic, Value};
-use crate::qingcloud::MYSQL_PLUS_APP_IDS;
+use qingcloud::MYSQL_PLUS_APP_IDS;
 use std::time::Duration;
+use tfplugin::framework::{ApplyResponse, AttributePath, Context, Diagnostic, Value};
 
 use super::private::{Private, RunningJob};
 use super::schema::{Target, recorded, timeout};

@@ -2,9 +2,9 @@
 //! data source and the list resource): the same reading rules as a refresh, and an error
 //! wherever a refresh would keep a recorded setting, since there is none to keep.
 
-use crate::framework::{AttributePath, Context, Diagnostic};
-use crate::qingcloud::ssl::{HistoryPolicy, Setting};
-use crate::qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
+use qingcloud::ssl::{HistoryPolicy, Setting};
+use qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
+use tfplugin::framework::{AttributePath, Context, Diagnostic};
 
 use super::apply::undetermined;
 

@@ -10,13 +10,13 @@ use async_trait::async_trait;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use crate::framework::{
+use crate::provider::{ProviderData, zone_error, zone_is_valid};
+use qingcloud::listing::ClusterFilter;
+use qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
+use tfplugin::framework::{
     self as fw, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics, ListEvent,
     ListRequest, ListSink, Presence, Schema, Type, Value,
 };
-use crate::provider::{ProviderData, zone_error, zone_is_valid};
-use crate::qingcloud::listing::ClusterFilter;
-use crate::qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
 
 use super::current::{Current, read_current};
 use super::schema::{TYPE_NAME, identity};

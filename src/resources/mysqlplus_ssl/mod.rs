@@ -24,11 +24,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::framework::{
+use crate::provider::ProviderData;
+use tfplugin::framework::{
     self as fw, ApplyRequest, ApplyResponse, AttributePath, Context, Diagnostic, Diagnostics,
     ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Value,
 };
-use crate::provider::ProviderData;
 
 use schema::{Target, identity};
 
@@ -92,7 +92,7 @@ impl MysqlPlusSsl {
     pub(super) fn client_and_target(
         &self,
         object: &Value,
-    ) -> Result<(crate::qingcloud::Client, Target), Diagnostic> {
+    ) -> Result<(qingcloud::Client, Target), Diagnostic> {
         let client = self.data.client()?;
         let target = Target::of(object, Some(client.default_zone().to_string()))?;
         Ok((client, target))

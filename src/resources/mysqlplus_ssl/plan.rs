@@ -1,7 +1,7 @@
 //! Planning: pure, no API calls. The plan must be quiet when nothing changes and loud (a
 //! warning) whenever applying it will switch SSL, because that restarts the database.
 
-use crate::framework::{AttributePath, Diagnostic, PlanRequest, PlanResponse, Value};
+use tfplugin::framework::{AttributePath, Diagnostic, PlanRequest, PlanResponse, Value};
 
 use super::private::{Private, RunningJob, Snapshot};
 use super::schema::{Target, identity};
@@ -227,7 +227,7 @@ fn describe(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::Severity;
+    use tfplugin::framework::Severity;
 
     fn object(cluster: Value, enabled: Value, zone: Value, job: Value) -> Value {
         Value::object([

@@ -3,14 +3,14 @@
 //! keeps the recorded setting with a warning (refresh) or fails (import, where nothing is
 //! recorded).
 
-use crate::framework::{
+use crate::provider::{zone_error, zone_is_valid};
+use qingcloud::JobStatus;
+use qingcloud::MYSQL_PLUS_APP_IDS;
+use qingcloud::ssl::{Setting, ssl_job_setting};
+use tfplugin::framework::{
     AttributePath, Context, Diagnostic, Diagnostics, ImportRequest, ImportResponse, ReadRequest,
     ReadResponse, Value,
 };
-use crate::provider::{zone_error, zone_is_valid};
-use crate::qingcloud::JobStatus;
-use crate::qingcloud::MYSQL_PLUS_APP_IDS;
-use crate::qingcloud::ssl::{Setting, ssl_job_setting};
 
 use super::apply::undetermined;
 use super::private::{Private, RunningJob};

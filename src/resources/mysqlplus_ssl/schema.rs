@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use crate::framework::duration::parse_duration;
-use crate::framework::{
+use crate::provider::{zone_error, zone_is_valid};
+use qingcloud::ssl::{Prior, Setting};
+use tfplugin::framework::duration::parse_duration;
+use tfplugin::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,
     NestedBlock, Nesting, Presence, Schema, Type, Value,
 };
-use crate::provider::{zone_error, zone_is_valid};
-use crate::qingcloud::ssl::{Prior, Setting};
 
 pub const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);

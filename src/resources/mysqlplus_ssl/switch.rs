@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::qingcloud::jobs::WaitError;
-use crate::qingcloud::ssl::{HistoryPolicy, Prior, Setting, ssl_job_setting};
-use crate::qingcloud::{Client, Error};
+use qingcloud::jobs::WaitError;
+use qingcloud::ssl::{HistoryPolicy, Prior, Setting, ssl_job_setting};
+use qingcloud::{Client, Error};
 
 use super::schema::{Target, record_lost};
 

@@ -1,0 +1,666 @@
+//! Waiting for jobs.
+//!
+//! Every wait in a process registers its job with one poller per zone; each poll round asks about
+//! all registered jobs in one DescribeJobs call (100 ids per call), so twenty parallel waits cost
+//! one call per round, not twenty. Each waiter watches its own job's latest observation and
+//! decides alone: success, failure, keep waiting, its own deadline, its own cancellation.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::client::Client;
+use super::error::Error;
+use super::model::{Job, JobStatus};
+use super::retry::{RetryClass, classify};
+
+/// How often to look again. The defaults look at once (a job that ends quickly is seen
+/// quickly), then about every tenth of the time waited so far: a job is seen at most ~15% after
+/// it ends, and a three-minute restart costs about 35 looks, shared by every wait in the zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitPolicy {
+    /// The first look comes this long after the wait starts.
+    pub first_look: Duration,
+    /// The delay after the first look.
+    pub initial_delay: Duration,
+    /// Each delay is the previous one times this.
+    pub multiplier: f64,
+    pub max_delay: Duration,
+    /// A job DescribeJobs does not list counts as not found only after this many rounds and
+    /// this much time: a new job may take a moment to be listed.
+    pub missing_rounds: u32,
+    pub missing_grace: Duration,
+}
+
+impl Default for WaitPolicy {
+    fn default() -> Self {
+        WaitPolicy {
+            first_look: Duration::ZERO,
+            initial_delay: Duration::from_millis(200),
+            multiplier: 1.15,
+            max_delay: Duration::from_secs(10),
+            missing_rounds: 5,
+            missing_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl WaitPolicy {
+    pub fn next_delay(&self, current: Duration) -> Duration {
+        let factor = if self.multiplier.is_finite() && self.multiplier >= 1.0 {
+            self.multiplier
+        } else {
+            1.0
+        };
+        // Never a busy loop, even with a zero delay configured.
+        current
+            .mul_f64(factor)
+            .max(Duration::from_millis(50))
+            .min(self.max_delay)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitError {
+    JobFailed {
+        job_id: String,
+        status: JobStatus,
+        error_codes: String,
+    },
+    DeadlineExceeded {
+        job_id: String,
+        last_status: Option<JobStatus>,
+    },
+    Cancelled {
+        job_id: String,
+    },
+    /// The job has a status none of the documented five: whether it still runs, succeeded or
+    /// failed is unknown, so the wait neither goes on (it might never end) nor succeeds.
+    UnknownStatus {
+        job_id: String,
+        status: String,
+    },
+    JobNotFound {
+        job_id: String,
+        zone: String,
+    },
+    /// The cluster is absent (`status` None) or `deleted`/`ceased`.
+    ClusterGone {
+        cluster_id: String,
+        status: Option<String>,
+    },
+    ClusterNotIdle {
+        cluster_id: String,
+        transition_status: String,
+    },
+    ClusterWaitCancelled {
+        cluster_id: String,
+    },
+    /// Polling failed in a way that waiting will not fix (e.g. authentication).
+    Api(Error),
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitError::JobFailed {
+                job_id,
+                status,
+                error_codes,
+            } => {
+                write!(f, "QingCloud job {job_id} ended with status \"{status}\"")?;
+                if error_codes.is_empty() {
+                    f.write_str(" (no error codes)")
+                } else {
+                    write!(f, " (error codes: {error_codes})")
+                }
+            }
+            WaitError::DeadlineExceeded {
+                job_id,
+                last_status,
+            } => {
+                write!(f, "timed out waiting for QingCloud job {job_id}")?;
+                match last_status {
+                    Some(s) => write!(f, " (last status \"{s}\"); it may still finish"),
+                    None => f.write_str(" (its status was never read)"),
+                }
+            }
+            WaitError::Cancelled { job_id } => {
+                // Whether the job goes on is for the caller to say, once.
+                write!(
+                    f,
+                    "stopped waiting for QingCloud job {job_id} (interrupted)"
+                )
+            }
+            WaitError::UnknownStatus { job_id, status } => write!(
+                f,
+                "QingCloud job {job_id} has status \"{status}\", which is none of pending, \
+                 working, successful, failed, done with failure: whether it ran cannot be told"
+            ),
+            WaitError::JobNotFound { job_id, zone } => {
+                write!(f, "QingCloud job {job_id} not found in zone {zone}")
+            }
+            WaitError::ClusterGone { cluster_id, status } => match status {
+                Some(s) => write!(f, "QingCloud cluster {cluster_id} is {s}"),
+                None => write!(f, "QingCloud cluster {cluster_id} does not exist"),
+            },
+            WaitError::ClusterNotIdle {
+                cluster_id,
+                transition_status,
+            } => write!(
+                f,
+                "timed out waiting for QingCloud cluster {cluster_id} to finish \"{transition_status}\""
+            ),
+            WaitError::ClusterWaitCancelled { cluster_id } => {
+                write!(f, "stopped waiting for QingCloud cluster {cluster_id}")
+            }
+            WaitError::Api(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for WaitError {}
+
+/// What the poller last learned about one job.
+#[derive(Debug, Clone)]
+enum Observation {
+    Nothing,
+    Seen(Job),
+    NotFound,
+    PollFailed(Error),
+}
+
+struct Entry {
+    tx: watch::Sender<Observation>,
+    waiters: usize,
+    /// The delay after the next look.
+    interval: Duration,
+    next_due: Instant,
+    misses: u32,
+    first_missed: Option<Instant>,
+}
+
+/// The registered jobs of one zone and the wake-up bell for its polling task.
+pub(crate) struct ZonePoller {
+    jobs: Mutex<HashMap<String, Entry>>,
+    wake: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The guarded maps stay consistent at every await-free step; a panic elsewhere does not
+    // invalidate them.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One waiter's membership; leaving (drop) unregisters the job when nobody else waits on it.
+struct Registration {
+    poller: Arc<ZonePoller>,
+    job_id: String,
+    rx: watch::Receiver<Observation>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut jobs = lock(&self.poller.jobs);
+        if let Some(entry) = jobs.get_mut(&self.job_id) {
+            entry.waiters = entry.waiters.saturating_sub(1);
+            if entry.waiters == 0 {
+                jobs.remove(&self.job_id);
+            }
+        }
+        if jobs.is_empty() {
+            self.poller.wake.notify_one();
+        }
+    }
+}
+
+impl Client {
+    fn register_job(&self, zone: &str, job_id: &str) -> Registration {
+        let policy = &self.inner.config.wait;
+        let now = self.inner.clock.instant();
+        let mut pollers = lock(&self.inner.pollers);
+        let poller = match pollers.get(zone) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Arc::new(ZonePoller {
+                    jobs: Mutex::new(HashMap::new()),
+                    wake: Notify::new(),
+                });
+                pollers.insert(zone.to_string(), p.clone());
+                tokio::spawn(self.clone().poll_zone(zone.to_string(), p.clone()));
+                p
+            }
+        };
+        let rx = {
+            let mut jobs = lock(&poller.jobs);
+            let entry = jobs.entry(job_id.to_string()).or_insert_with(|| Entry {
+                tx: watch::Sender::new(Observation::Nothing),
+                waiters: 0,
+                interval: policy.initial_delay,
+                next_due: now + policy.first_look,
+                misses: 0,
+                first_missed: None,
+            });
+            entry.waiters += 1;
+            entry.tx.subscribe()
+        };
+        drop(pollers);
+        poller.wake.notify_one();
+        Registration {
+            poller,
+            job_id: job_id.to_string(),
+            rx,
+        }
+    }
+
+    /// The polling task of one zone; ends when no job of the zone is waited on.
+    async fn poll_zone(self, zone: String, poller: Arc<ZonePoller>) {
+        let clock = self.inner.clock.clone();
+        let policy = self.inner.config.wait.clone();
+        loop {
+            let due = {
+                // Same lock order as `register_job`: pollers, then jobs.
+                let mut pollers = lock(&self.inner.pollers);
+                let jobs = lock(&poller.jobs);
+                match jobs.values().map(|e| e.next_due).min() {
+                    Some(due) => due,
+                    None => {
+                        if pollers.get(&zone).is_some_and(|p| Arc::ptr_eq(p, &poller)) {
+                            pollers.remove(&zone);
+                        }
+                        return;
+                    }
+                }
+            };
+            let now = clock.instant();
+            if due > now {
+                tokio::select! {
+                    _ = clock.sleep(due - now) => {}
+                    // Someone joined or left: recompute the next due time.
+                    _ = poller.wake.notified() => continue,
+                }
+            }
+            // Ask about every registered job, due or not: it costs nothing extra.
+            let round_start = clock.instant();
+            let ids: Vec<String> = lock(&poller.jobs).keys().cloned().collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let result = self.describe_jobs(&zone, &ids).await;
+            let now = clock.instant();
+            let mut jobs = lock(&poller.jobs);
+            let mut found: HashMap<String, Job> = match &result {
+                Ok(list) => list.iter().map(|j| (j.job_id.clone(), j.clone())).collect(),
+                Err(e) => {
+                    tracing::warn!(zone = %zone, error = %e, "polling QingCloud jobs failed");
+                    HashMap::new()
+                }
+            };
+            for id in &ids {
+                let Some(entry) = jobs.get_mut(id) else {
+                    continue;
+                };
+                match &result {
+                    Ok(_) => match found.remove(id) {
+                        Some(job) => {
+                            entry.misses = 0;
+                            entry.first_missed = None;
+                            entry.tx.send_replace(Observation::Seen(job));
+                        }
+                        None => {
+                            entry.misses += 1;
+                            let since = *entry.first_missed.get_or_insert(now);
+                            if entry.misses >= policy.missing_rounds
+                                && now.saturating_duration_since(since) >= policy.missing_grace
+                            {
+                                entry.tx.send_replace(Observation::NotFound);
+                            }
+                        }
+                    },
+                    // Waiting cannot fix a rejected key or a bad parameter; anything else is
+                    // probably transient, and the waiters' deadlines bound it.
+                    Err(e) if classify(e) == RetryClass::Never => {
+                        entry.tx.send_replace(Observation::PollFailed(e.clone()));
+                    }
+                    Err(_) => {}
+                }
+                // A job that was nearly due joins this round's schedule, which keeps concurrent
+                // waits aligned to one call per round; one far from due keeps its own, so that
+                // rounds it merely rode along do not stretch its delays.
+                let slack = entry.interval / 4;
+                if entry.next_due <= round_start + slack {
+                    entry.next_due = now + entry.interval;
+                    entry.interval = policy.next_delay(entry.interval);
+                }
+            }
+        }
+    }
+
+    /// Waits until the job succeeds (Ok), fails, `deadline` passes or `cancel` fires, whichever
+    /// comes first. Cancellation returns at once; the job itself is not affected.
+    pub async fn wait_for_job(
+        &self,
+        zone: &str,
+        job_id: &str,
+        deadline: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Job, WaitError> {
+        if cancel.is_cancelled() {
+            return Err(WaitError::Cancelled {
+                job_id: job_id.into(),
+            });
+        }
+        let mut registration = self.register_job(zone, job_id);
+        let deadline_passed = self.inner.clock.sleep(deadline);
+        tokio::pin!(deadline_passed);
+        let mut last_status: Option<JobStatus> = None;
+        loop {
+            let observation = registration.rx.borrow_and_update().clone();
+            match observation {
+                Observation::Nothing => {}
+                Observation::Seen(job) => {
+                    if last_status.as_ref() != Some(&job.status) {
+                        tracing::debug!(zone, job_id, status = %job.status, "job status");
+                    }
+                    match &job.status {
+                        JobStatus::Successful => return Ok(job),
+                        JobStatus::Failed | JobStatus::DoneWithFailure => {
+                            return Err(WaitError::JobFailed {
+                                job_id: job_id.into(),
+                                status: job.status.clone(),
+                                error_codes: job.error_codes.clone(),
+                            });
+                        }
+                        JobStatus::Pending | JobStatus::Working => {}
+                        JobStatus::Other(status) => {
+                            return Err(WaitError::UnknownStatus {
+                                job_id: job_id.into(),
+                                status: status.clone(),
+                            });
+                        }
+                    }
+                    last_status = Some(job.status);
+                }
+                Observation::NotFound => {
+                    return Err(WaitError::JobNotFound {
+                        job_id: job_id.into(),
+                        zone: zone.into(),
+                    });
+                }
+                Observation::PollFailed(e) => return Err(WaitError::Api(e)),
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    return Err(WaitError::Cancelled { job_id: job_id.into() });
+                }
+                _ = &mut deadline_passed => {
+                    return Err(WaitError::DeadlineExceeded { job_id: job_id.into(), last_status });
+                }
+                changed = registration.rx.changed() => {
+                    if changed.is_err() {
+                        // The entry vanished under us, which `Registration` prevents; register
+                        // again rather than spin.
+                        registration = self.register_job(zone, job_id);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeApi, Params, Reply, api_error, fake_client, indexed_values, ok};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn job_ids(p: &Params) -> Vec<String> {
+        indexed_values(p, "jobs")
+    }
+
+    /// A DescribeJobs that reports `status(job_id, round)`; round counts DescribeJobs calls.
+    fn jobs_api(
+        status: impl Fn(&str, usize) -> Option<&'static str> + Send + Sync + 'static,
+    ) -> Arc<FakeApi> {
+        let round = AtomicUsize::new(0);
+        FakeApi::new(move |action, p| {
+            assert_eq!(action, "DescribeJobs");
+            let n = round.fetch_add(1, Ordering::SeqCst) + 1;
+            let set: Vec<_> = job_ids(p)
+                .iter()
+                .filter_map(|id| {
+                    status(id, n).map(|s| json!({"job_id": id, "status": s, "error_codes": "1400"}))
+                })
+                .collect();
+            ok(json!({"job_set": set}))
+        })
+    }
+
+    async fn wait(client: &Client, job: &str, secs: u64) -> Result<Job, WaitError> {
+        client
+            .wait_for_job(
+                "pek3a",
+                job,
+                Duration::from_secs(secs),
+                &CancellationToken::new(),
+            )
+            .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pending_working_then_successful() {
+        let api =
+            jobs_api(|_, n| Some(["pending", "working", "working", "successful"][(n - 1).min(3)]));
+        let client = fake_client(&api);
+        let start = Instant::now();
+        let job = wait(&client, "j-1", 600).await.unwrap();
+        assert_eq!(job.status, JobStatus::Successful);
+        assert_eq!(api.count("DescribeJobs"), 4);
+        // At once, then 0.2 s, 0.23 s, 0.2645 s.
+        let took = start.elapsed().as_secs_f64();
+        assert!((took - 0.6945).abs() < 0.001, "{took}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_failure_statuses_fail_at_once() {
+        for status in ["failed", "done with failure"] {
+            let api = jobs_api(move |_, _| Some(status));
+            let client = fake_client(&api);
+            let err = wait(&client, "j-2", 600).await.unwrap_err();
+            assert_eq!(
+                err,
+                WaitError::JobFailed {
+                    job_id: "j-2".into(),
+                    status: JobStatus::parse(status),
+                    error_codes: "1400".into()
+                }
+            );
+            let text = err.to_string();
+            assert!(
+                text.contains("j-2") && text.contains(status) && text.contains("1400"),
+                "{text}"
+            );
+            assert_eq!(api.count("DescribeJobs"), 1);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unknown_status_is_an_error_not_success_nor_an_endless_wait() {
+        let api = jobs_api(|_, n| Some(if n < 2 { "working" } else { "rolling back" }));
+        let client = fake_client(&api);
+        let err = wait(&client, "j-3", 600).await.unwrap_err();
+        assert_eq!(
+            err,
+            WaitError::UnknownStatus {
+                job_id: "j-3".into(),
+                status: "rolling back".into()
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("j-3") && text.contains("rolling back"),
+            "{text}"
+        );
+        assert_eq!(api.count("DescribeJobs"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn thirty_minute_deadline_in_no_time() {
+        let api = jobs_api(|_, _| Some("working"));
+        let client = fake_client(&api);
+        let started = std::time::Instant::now();
+        let err = wait(&client, "j-4", 1800).await.unwrap_err();
+        assert_eq!(
+            err,
+            WaitError::DeadlineExceeded {
+                job_id: "j-4".into(),
+                last_status: Some(JobStatus::Working)
+            }
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Delays grow to 10 s within ~65 s (28 looks), then ~173 looks at 10 s: about 200
+        // rounds, not thousands and not a handful.
+        let calls = api.count("DescribeJobs");
+        assert!((195..=210).contains(&calls), "{calls}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancel_returns_at_once() {
+        let api = jobs_api(|_, _| Some("working"));
+        let client = fake_client(&api);
+        let cancel = CancellationToken::new();
+        let c2 = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            c2.cancel();
+        });
+        let start = Instant::now();
+        let err = client
+            .wait_for_job("pek3a", "j-5", Duration::from_secs(3600), &cancel)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            WaitError::Cancelled {
+                job_id: "j-5".into()
+            }
+        );
+        assert_eq!(start.elapsed(), Duration::from_millis(2500));
+        // Already cancelled: no call at all.
+        let calls = api.count("DescribeJobs");
+        let err = client
+            .wait_for_job("pek3a", "j-5", Duration::from_secs(3600), &cancel)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, WaitError::Cancelled { .. }));
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(api.count("DescribeJobs"), calls);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_waits_share_one_call_per_round() {
+        // Job i succeeds in round (i % 3) + 1.
+        let api = jobs_api(|id, n| {
+            let i: usize = id.trim_start_matches("j-").parse().unwrap();
+            Some(if n > i % 3 { "successful" } else { "working" })
+        });
+        let client = fake_client(&api);
+        let waits: Vec<_> = (0..20)
+            .map(|i| {
+                let c = client.clone();
+                tokio::spawn(async move { wait(&c, &format!("j-{i}"), 600).await })
+            })
+            .collect();
+        for w in waits {
+            assert!(w.await.unwrap().is_ok());
+        }
+        let calls = api.calls();
+        assert_eq!(calls.len(), 3, "one DescribeJobs per round");
+        let sizes: Vec<usize> = calls.iter().map(|(_, p)| job_ids(p).len()).collect();
+        assert_eq!(sizes, vec![20, 13, 6]);
+        // The zone's poller is gone once nobody waits.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert!(client.inner.pollers.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_than_a_hundred_waits_split_into_calls_of_a_hundred() {
+        let api = jobs_api(|_, _| Some("successful"));
+        let client = fake_client(&api);
+        let waits: Vec<_> = (0..150)
+            .map(|i| {
+                let c = client.clone();
+                tokio::spawn(async move { wait(&c, &format!("j-{i}"), 600).await })
+            })
+            .collect();
+        for w in waits {
+            assert!(w.await.unwrap().is_ok());
+        }
+        let sizes: Vec<usize> = api.calls().iter().map(|(_, p)| job_ids(p).len()).collect();
+        assert_eq!(sizes, vec![100, 50]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn missing_job_and_fatal_poll_errors() {
+        let api = jobs_api(|_, _| None);
+        let client = fake_client(&api);
+        let start = Instant::now();
+        let err = wait(&client, "j-404", 600).await.unwrap_err();
+        assert_eq!(
+            err,
+            WaitError::JobNotFound {
+                job_id: "j-404".into(),
+                zone: "pek3a".into()
+            }
+        );
+        // Not before the 10 s grace (a new job may be listed late), and soon after it.
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_secs(10) && took < Duration::from_secs(12),
+            "{took:?}"
+        );
+        assert!(api.count("DescribeJobs") >= 5);
+
+        let api = FakeApi::new(|_, _| api_error(1200));
+        let client = fake_client(&api);
+        let err = wait(&client, "j-6", 600).await.unwrap_err();
+        assert!(
+            matches!(err, WaitError::Api(Error::Api { ret_code: 1200, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_without_job_set_fails_the_wait_instead_of_reading_as_not_found() {
+        let api = FakeApi::new(|_, _| ok(json!({"total_count": 0})));
+        let client = fake_client(&api);
+        let err = wait(&client, "j-8", 600).await.unwrap_err();
+        assert!(
+            matches!(&err, WaitError::Api(Error::UnusableAnswer { detail, .. }) if detail == "no job_set"),
+            "{err:?}"
+        );
+        assert_eq!(api.count("DescribeJobs"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_poll_errors_are_waited_through() {
+        let round = AtomicUsize::new(0);
+        let api = FakeApi::new(move |_, p| {
+            let n = round.fetch_add(1, Ordering::SeqCst);
+            if n < 6 {
+                Reply::Fail(crate::error::TransportKind::Reset)
+            } else {
+                ok(json!({"job_set": [{"job_id": job_ids(p)[0], "status": "successful"}]}))
+            }
+        });
+        let client = fake_client(&api);
+        assert!(wait(&client, "j-7", 600).await.is_ok());
+    }
+}

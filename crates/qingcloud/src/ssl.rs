@@ -1,0 +1,1645 @@
+//! The MySQL Plus `configuring_SSL` custom service as QingCloud domain logic.
+//!
+//! No API reports whether SSL is on. The best API-only reading is the cluster's newest
+//! *successful* configuring_SSL job: its `configssl` is the current setting; none in the whole
+//! history means off, the default. Toggling restarts the database, so submitting must never
+//! happen twice by accident, and a reading must never invent a setting: what it cannot read is
+//! an error, and what it did not read is `Setting::Unknown`.
+//!
+//! DescribeClusterJobs documents no order (the SDK sends `reverse=1`, which a server may
+//! ignore), so `History` finds out which end of the listing holds the newest jobs and walks the
+//! history newest to oldest, whichever order the server lists in.
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::actions::JobsPage;
+use super::client::Client;
+use super::error::Error;
+use super::model::{Cluster, Job, JobStatus, unusable};
+
+pub const SERVICE: &str = "configuring_SSL";
+pub const ROLE: &str = "maininstance";
+const ACTION: &str = "RunClusterCustomService";
+const JOBS: &str = "DescribeClusterJobs";
+/// DescribeClusterJobs' documented maximum `limit`.
+const MAX_PAGE: u32 = 100;
+/// How many recent jobs `submit_ssl` looks at after an ambiguous failure.
+const RECENT: u32 = 30;
+/// After an ambiguous failure: looks at the cluster's jobs (a moment apart, since a new job may
+/// take a moment to be listed) before concluding the server did not act.
+const LOOKS: u32 = 3;
+const LOOK_DELAY: Duration = Duration::from_secs(2);
+/// Submissions at most, when every one fails ambiguously and no job appears. Sending again is
+/// safe only because the jobs are looked at first; 3 gave up on about one change in 300 when a
+/// fifth of calls ended in 503s or dropped connections.
+const SUBMISSIONS: u32 = 5;
+
+/// The value the parameter table documents: `YES` enables, `NO` disables. (The page's example
+/// sends `ON`; `parse_configssl` accepts both when reading jobs.)
+pub fn configssl_value(enabled: bool) -> &'static str {
+    if enabled { "YES" } else { "NO" }
+}
+
+pub fn parse_configssl(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_uppercase().as_str() {
+        "YES" | "ON" => Some(true),
+        "NO" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// What a job is to the SSL reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslJobKind {
+    /// Not a configuring_SSL job.
+    NotSsl,
+    /// A configuring_SSL job for this setting.
+    Ssl(bool),
+    /// Possibly a configuring_SSL job, but its record does not tell (why, for messages).
+    Unreadable(&'static str),
+}
+
+/// Sorts a job out. Only RunClusterCustomService jobs (or jobs that name no action, which
+/// could be one) can be configuring_SSL jobs; for those the directive must say which service
+/// ran and, for configuring_SSL, which setting.
+pub fn ssl_job_kind(job: &Job) -> SslJobKind {
+    let action = job.job_action.trim();
+    if !action.is_empty() && !action.eq_ignore_ascii_case(ACTION) {
+        return SslJobKind::NotSsl;
+    }
+    let Some(directive) = job.directive() else {
+        return SslJobKind::Unreadable("its directive is not a JSON object");
+    };
+    let Some(service) = directive.service else {
+        return SslJobKind::Unreadable("its directive names no service");
+    };
+    if !service.trim().eq_ignore_ascii_case(SERVICE) {
+        return SslJobKind::NotSsl;
+    }
+    let setting = match directive
+        .service_params
+        .as_ref()
+        .and_then(|p| p.get("configssl"))
+    {
+        Some(Value::String(s)) => parse_configssl(s),
+        Some(Value::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    match setting {
+        Some(enabled) => SslJobKind::Ssl(enabled),
+        None => SslJobKind::Unreadable("its configssl cannot be read"),
+    }
+}
+
+/// The setting a job applies, when it is a configuring_SSL job with a readable `configssl`.
+pub fn ssl_job_setting(job: &Job) -> Option<bool> {
+    match ssl_job_kind(job) {
+        SslJobKind::Ssl(enabled) => Some(enabled),
+        _ => None,
+    }
+}
+
+/// What Terraform's state says: the job that made the setting (None = never switched) and the
+/// setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prior<'a> {
+    pub job_id: Option<&'a str>,
+    pub enabled: bool,
+}
+
+/// How much of a cluster's job history one reading may read: `max_pages` DescribeClusterJobs
+/// calls of `page_size` jobs (at most 100, the API's maximum). Default: 100 × 50, 5,000 jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryPolicy {
+    pub page_size: u32,
+    pub max_pages: u32,
+}
+
+impl Default for HistoryPolicy {
+    fn default() -> Self {
+        HistoryPolicy {
+            page_size: MAX_PAGE,
+            max_pages: 50,
+        }
+    }
+}
+
+impl HistoryPolicy {
+    /// Pages of 100 enough for `n` jobs (rounded up), at least one.
+    pub fn with_max_jobs(n: u32) -> Self {
+        HistoryPolicy {
+            page_size: MAX_PAGE,
+            max_pages: n.div_ceil(MAX_PAGE).max(1),
+        }
+    }
+
+    /// The `limit` sent: at most the API's 100; at least 2, since telling the order of a
+    /// listing takes two jobs.
+    fn page(&self) -> u32 {
+        self.page_size.clamp(2, MAX_PAGE)
+    }
+
+    fn pages(&self) -> u32 {
+        self.max_pages.max(1)
+    }
+}
+
+/// The SSL setting as the job history shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setting {
+    /// Seen in the history: from the newest successful configuring_SSL job (`job` Some), or
+    /// "off" from a history read to its end (total_count) with no successful one (`job` None).
+    Seen { enabled: bool, job: Option<Job> },
+    /// Reached the job the state names before any newer successful configuring_SSL job: the
+    /// state's setting stands.
+    PriorStands { enabled: bool },
+    /// The page limit was reached without an answer: the newest `jobs_read` of `total_count`
+    /// jobs hold no successful configuring_SSL job and not the state's job.
+    Unknown { jobs_read: u64, total_count: u64 },
+}
+
+/// What the API says about a cluster's SSL setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SslState {
+    /// None when the cluster is absent; a `deleted`/`ceased` cluster is gone too (see
+    /// `is_gone`). For a gone cluster the history is not read and `setting` is `Unknown`.
+    pub cluster: Option<Cluster>,
+    pub setting: Setting,
+    /// The newest pending or working configuring_SSL job newer than the job that decided
+    /// `setting` (any, when `setting` is `Unknown` or "off").
+    pub in_flight: Option<Job>,
+    /// The ids of every job the reading fetched (the newest page at least): what `submit_ssl`
+    /// must not take for the job of its own submission.
+    pub seen_job_ids: HashSet<String>,
+}
+
+impl SslState {
+    pub fn is_gone(&self) -> bool {
+        self.cluster.as_ref().is_none_or(Cluster::is_gone)
+    }
+
+    /// The setting, when the reading established it (`Seen` or `PriorStands`).
+    pub fn enabled(&self) -> Option<bool> {
+        match &self.setting {
+            Setting::Seen { enabled, .. } | Setting::PriorStands { enabled } => Some(*enabled),
+            Setting::Unknown { .. } => None,
+        }
+    }
+
+    /// The job the history shows made the setting. None when SSL was never switched (off, the
+    /// default), when the state's job stands (`PriorStands`: keep the state's job id) and when
+    /// the setting is unknown.
+    pub fn setting_job_id(&self) -> Option<&str> {
+        match &self.setting {
+            Setting::Seen { job: Some(job), .. } => Some(&job.job_id),
+            _ => None,
+        }
+    }
+
+    /// The setting the in-flight job will apply, if any.
+    pub fn in_flight_setting(&self) -> Option<bool> {
+        self.in_flight.as_ref().and_then(ssl_job_setting)
+    }
+}
+
+/// The direction a listing runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// How jobs' times run as listed: `Ok(None)` when they are all equal (or fewer than two),
+/// `Err(())` when they go both ways (not sorted by time at all).
+fn listed_order(times: &[i64]) -> Result<Option<Order>, ()> {
+    let down = times.windows(2).any(|w| w[0] > w[1]);
+    let up = times.windows(2).any(|w| w[0] < w[1]);
+    match (down, up) {
+        (false, false) => Ok(None),
+        (true, false) => Ok(Some(Order::NewestFirst)),
+        (false, true) => Ok(Some(Order::OldestFirst)),
+        (true, true) => Err(()),
+    }
+}
+
+/// Every job's `create_time`, as listed. A job whose time cannot be read cannot be placed in
+/// the history, so the answer is unusable.
+fn times_of(jobs: &[Job], zone: &str) -> Result<Vec<i64>, Error> {
+    jobs.iter()
+        .map(|job| {
+            job.created_ms().ok_or_else(|| {
+                unusable(
+                    JOBS,
+                    zone,
+                    format!("job {} has no readable create_time", job.job_id),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A page newest first: turned round when listed oldest first, then sorted by `create_time`
+/// (stable, so jobs of the same second keep the listing's order, read in its direction).
+fn newest_first(mut jobs: Vec<Job>, order: Option<Order>) -> Vec<Job> {
+    if order == Some(Order::OldestFirst) {
+        jobs.reverse();
+    }
+    // Times were checked when the page arrived (`times_of`).
+    jobs.sort_by_key(|job| Reverse(job.created_ms().unwrap_or(i64::MIN)));
+    jobs
+}
+
+/// Whether the first page (offset 0) holds the whole history.
+fn first_page_is_complete(first: &JobsPage, zone: &str) -> Result<bool, Error> {
+    let n = first.jobs.len() as u64;
+    match first.total_count {
+        Some(total) if n >= total => Ok(true),
+        // Fewer than asked although more exist: offsets would not mean what we think.
+        Some(total) if n < u64::from(first.limit) => Err(unusable(
+            JOBS,
+            zone,
+            format!(
+                "{n} jobs at offset 0 with limit {}, although total_count is {total}",
+                first.limit
+            ),
+        )),
+        Some(_) => Ok(false),
+        // No count: a page with room to spare is everything; a full one is decided (refused)
+        // by `History::new`, which needs the count.
+        None => Ok(n < u64::from(first.limit)),
+    }
+}
+
+/// What is left to read of a history.
+enum Plan {
+    Done,
+    /// Jobs already fetched and put newest first, handed out next; then `then`.
+    InHand(Vec<Job>, Box<Plan>),
+    /// The server lists newest first: read on from `offset`.
+    Forward {
+        offset: u64,
+    },
+    /// The server lists oldest first: read backwards through the unread positions
+    /// `low..high`; `oldest` (the first page, positions `0..low`) comes last.
+    Backward {
+        low: u64,
+        high: u64,
+        oldest: Vec<Job>,
+    },
+}
+
+/// A cluster's job history handed out newest to oldest, one page at a time, each job once.
+///
+/// The order is told from the first page's create_times. Newest first: read on by offset
+/// (jobs created meanwhile shift the pages by a few jobs, which are then listed twice and
+/// skipped, never missed). Oldest first: the newest jobs are at the end, so read backwards from
+/// `total_count` (jobs created meanwhile go after it, so the offsets read do not shift). Any
+/// page that contradicts the order found, or a job newer than one handed out before, makes the
+/// answer unusable rather than silently misread.
+struct History<'c> {
+    client: &'c Client,
+    zone: &'c str,
+    cluster_id: &'c str,
+    page: u32,
+    /// None only for a single complete page whose times do not tell the order.
+    order: Option<Order>,
+    total: u64,
+    /// DescribeClusterJobs calls made, the first included.
+    calls: u32,
+    plan: Plan,
+    handed_out: HashSet<String>,
+    /// Every job id fetched, handed out or not.
+    fetched: HashSet<String>,
+    /// The create_time of the oldest job handed out so far.
+    floor: Option<i64>,
+    /// `total_count` of the first answer, and how many jobs were listed again since.
+    first_total: u64,
+    repeats: u64,
+}
+
+impl<'c> History<'c> {
+    /// Starts from the first page (offset 0, limit `page`), fetched by the caller.
+    fn new(
+        client: &'c Client,
+        zone: &'c str,
+        cluster_id: &'c str,
+        page: u32,
+        first: JobsPage,
+    ) -> Result<Self, Error> {
+        let times = times_of(&first.jobs, zone)?;
+        let n = first.jobs.len() as u64;
+        let mut history = History {
+            client,
+            zone,
+            cluster_id,
+            page,
+            order: None,
+            total: first.total_count.unwrap_or(n).max(n),
+            calls: 1,
+            plan: Plan::Done,
+            handed_out: HashSet::new(),
+            fetched: first.jobs.iter().map(|j| j.job_id.clone()).collect(),
+            floor: None,
+            first_total: first.total_count.unwrap_or(n).max(n),
+            repeats: 0,
+        };
+        if first_page_is_complete(&first, zone)? {
+            // Everything is here; the order matters only for jobs of the same second, and
+            // `order` None says it is not known for those.
+            history.order = listed_order(&times).ok().flatten();
+            history.plan = Plan::InHand(
+                newest_first(first.jobs, history.order),
+                Box::new(Plan::Done),
+            );
+            return Ok(history);
+        }
+        let bad = |detail: String| Err(unusable(JOBS, zone, detail));
+        let Some(total) = first.total_count else {
+            return bad(format!(
+                "a full page of {n} jobs without total_count: where the history ends (and, \
+                 listed oldest first, where it starts) cannot be told"
+            ));
+        };
+        let order = match listed_order(&times) {
+            Ok(Some(order)) => order,
+            Ok(None) => {
+                return bad(format!(
+                    "the order of the listing cannot be told: its first {n} jobs have the same create_time"
+                ));
+            }
+            Err(()) => return bad("jobs not listed in create_time order".into()),
+        };
+        history.order = Some(order);
+        history.total = total;
+        history.plan = match order {
+            Order::NewestFirst => Plan::InHand(
+                newest_first(first.jobs, Some(order)),
+                Box::new(Plan::Forward { offset: n }),
+            ),
+            Order::OldestFirst => Plan::Backward {
+                low: n,
+                high: total,
+                oldest: newest_first(first.jobs, Some(order)),
+            },
+        };
+        Ok(history)
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self.plan, Plan::Done)
+    }
+
+    /// Whether handing out the next jobs takes a call.
+    fn next_needs_call(&self) -> bool {
+        match &self.plan {
+            Plan::Done | Plan::InHand(..) => false,
+            Plan::Forward { .. } => true,
+            Plan::Backward { low, high, .. } => high > low,
+        }
+    }
+
+    async fn fetch(&mut self, offset: u64, limit: u32) -> Result<JobsPage, Error> {
+        self.calls += 1;
+        let page = self
+            .client
+            .describe_cluster_jobs_page(self.zone, self.cluster_id, offset, limit)
+            .await?;
+        self.fetched
+            .extend(page.jobs.iter().map(|j| j.job_id.clone()));
+        let times = times_of(&page.jobs, self.zone)?;
+        match listed_order(&times) {
+            Ok(None) => {}
+            Ok(Some(order)) if Some(order) == self.order => {}
+            _ => {
+                return Err(unusable(
+                    JOBS,
+                    self.zone,
+                    format!("the page at offset {offset} is not listed in the order of the first"),
+                ));
+            }
+        }
+        Ok(page)
+    }
+
+    /// The next jobs, newest first, each job once; empty when the history is done.
+    async fn next(&mut self) -> Result<Vec<Job>, Error> {
+        let short = |page: &JobsPage, total: u64| {
+            unusable(
+                JOBS,
+                self.zone,
+                format!(
+                    "{} jobs at offset {} with limit {}, although total_count is {total}",
+                    page.jobs.len(),
+                    page.offset,
+                    page.limit
+                ),
+            )
+        };
+        let jobs = match std::mem::replace(&mut self.plan, Plan::Done) {
+            Plan::Done => Vec::new(),
+            Plan::InHand(jobs, then) => {
+                self.plan = *then;
+                jobs
+            }
+            Plan::Forward { offset } => {
+                let page = self.fetch(offset, self.page).await?;
+                // New jobs make the count grow; the newest answer knows best.
+                if let Some(total) = page.total_count {
+                    self.total = total;
+                }
+                let n = page.jobs.len() as u64;
+                if offset + n < self.total {
+                    if n < u64::from(page.limit) {
+                        return Err(short(&page, self.total));
+                    }
+                    self.plan = Plan::Forward { offset: offset + n };
+                }
+                newest_first(page.jobs, self.order)
+            }
+            Plan::Backward { low, high, oldest } => {
+                if high <= low {
+                    oldest
+                } else {
+                    let from = high.saturating_sub(u64::from(self.page)).max(low);
+                    let limit = u32::try_from(high - from).unwrap_or(self.page);
+                    let page = self.fetch(from, limit).await?;
+                    if let Some(total) = page.total_count
+                        && total < self.total
+                    {
+                        // Offsets counted from the oldest job shift when old jobs go.
+                        return Err(unusable(
+                            JOBS,
+                            self.zone,
+                            format!(
+                                "total_count fell from {} to {total} while the history was read",
+                                self.total
+                            ),
+                        ));
+                    }
+                    if page.jobs.len() as u64 != high - from {
+                        return Err(short(&page, self.total));
+                    }
+                    self.plan = Plan::Backward {
+                        low,
+                        high: from,
+                        oldest,
+                    };
+                    newest_first(page.jobs, self.order)
+                }
+            }
+        };
+        self.hand_out(jobs)
+    }
+
+    fn hand_out(&mut self, jobs: Vec<Job>) -> Result<Vec<Job>, Error> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            // Listed again: a page shifted by a job created meanwhile (newest first, each new
+            // job pushes one old job onto the next page). More repeats than new jobs mean the
+            // pages overlap for another reason (an unstable order of same-second jobs, say),
+            // and what overlaps on one side may be missing on the other.
+            if !self.handed_out.insert(job.job_id.clone()) {
+                self.repeats += 1;
+                let added = self.total.saturating_sub(self.first_total);
+                if self.repeats > added {
+                    return Err(unusable(
+                        JOBS,
+                        self.zone,
+                        format!(
+                            "job {} listed again although {added} jobs were added meanwhile: \
+                             the pages overlap, so some job may be missing",
+                            job.job_id
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let time = job.created_ms().unwrap_or(i64::MIN);
+            if self.floor.is_some_and(|floor| time > floor) {
+                return Err(unusable(
+                    JOBS,
+                    self.zone,
+                    format!(
+                        "job {} is listed among older jobs: the pages do not follow one order",
+                        job.job_id
+                    ),
+                ));
+            }
+            self.floor = Some(time);
+            out.push(job);
+        }
+        Ok(out)
+    }
+}
+
+/// The reading's decision, one job at a time, newest to oldest.
+struct Walk<'p> {
+    prior: Option<Prior<'p>>,
+    in_flight: Option<Job>,
+}
+
+impl Walk<'_> {
+    fn is_prior(&self, job: &Job) -> bool {
+        self.prior
+            .and_then(|p| p.job_id)
+            .is_some_and(|id| id == job.job_id)
+    }
+
+    /// A job that can change the decision (or, with `is_prior`, end it).
+    fn matters(&self, job: &Job) -> bool {
+        self.is_prior(job) || (!job.status.is_failure() && ssl_job_kind(job) != SslJobKind::NotSsl)
+    }
+
+    fn visit(&mut self, job: Job, zone: &str) -> Result<Option<Setting>, Error> {
+        let kind = ssl_job_kind(&job);
+        if let Some(prior) = self.prior
+            && self.is_prior(&job)
+            && job.status == JobStatus::Successful
+        {
+            return Ok(Some(match kind {
+                // The history contradicts the state: the history wins.
+                SslJobKind::Ssl(enabled) if enabled != prior.enabled => Setting::Seen {
+                    enabled,
+                    job: Some(job),
+                },
+                // Agreeing, or a record that does not tell: the state knows what it was.
+                _ => Setting::PriorStands {
+                    enabled: prior.enabled,
+                },
+            }));
+        }
+        // A failed job changed nothing, whatever it was (even one we cannot read). A job the
+        // state names that has not succeeded did not make the setting: walk on past it.
+        if job.status.is_failure() {
+            return Ok(None);
+        }
+        let enabled = match kind {
+            SslJobKind::NotSsl => return Ok(None),
+            SslJobKind::Unreadable(why) => {
+                return Err(unusable(
+                    JOBS,
+                    zone,
+                    format!(
+                        "job {} ({}, status \"{}\") may be a configuring_SSL job, but {why}",
+                        job.job_id,
+                        if job.job_action.is_empty() {
+                            "no job_action"
+                        } else {
+                            &job.job_action
+                        },
+                        job.status
+                    ),
+                ));
+            }
+            SslJobKind::Ssl(enabled) => enabled,
+        };
+        match &job.status {
+            JobStatus::Successful => Ok(Some(Setting::Seen {
+                enabled,
+                job: Some(job),
+            })),
+            JobStatus::Pending | JobStatus::Working => {
+                if self.in_flight.is_none() {
+                    self.in_flight = Some(job);
+                }
+                Ok(None)
+            }
+            JobStatus::Other(status) => Err(unusable(
+                JOBS,
+                zone,
+                format!(
+                    "configuring_SSL job {} has status \"{status}\", none of pending, working, \
+                     successful, failed, done with failure",
+                    job.job_id
+                ),
+            )),
+            // Handled above.
+            JobStatus::Failed | JobStatus::DoneWithFailure => Ok(None),
+        }
+    }
+
+    /// In a listing whose order is not known (one page, every time equal), jobs of the same
+    /// second cannot be ordered: refuse when two of them matter.
+    fn check_ties(&self, jobs: &[Job], zone: &str) -> Result<(), Error> {
+        let mut seen: Vec<(i64, &str)> = Vec::new();
+        for job in jobs.iter().filter(|j| self.matters(j)) {
+            let time = job.created_ms().unwrap_or(i64::MIN);
+            if let Some((_, other)) = seen.iter().find(|(t, _)| *t == time) {
+                return Err(unusable(
+                    JOBS,
+                    zone,
+                    format!(
+                        "jobs {other} and {} have the same create_time in a listing whose \
+                         order cannot be told: which is newer is unknown",
+                        job.job_id
+                    ),
+                ));
+            }
+            seen.push((time, &job.job_id));
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Reads the cluster and its SSL setting from its job history, newest job first, reading at
+    /// most `policy.max_pages` pages. With `prior`, the walk stops at the state's own job when
+    /// no newer successful configuring_SSL job precedes it. An answer that cannot be read (see
+    /// `Error::UnusableAnswer`) is an error, never a setting.
+    ///
+    /// The cluster lookup and the first page of jobs go out together: one round trip, and for
+    /// a history of up to `page_size` jobs (the common case) one DescribeClusterJobs call in
+    /// all. For a cluster that turns out to be gone, the job listing (even an error) is ignored.
+    pub async fn read_ssl(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        prior: Option<Prior<'_>>,
+        policy: HistoryPolicy,
+    ) -> Result<SslState, Error> {
+        let page = policy.page();
+        let (cluster, first) = tokio::join!(
+            self.describe_cluster(zone, cluster_id),
+            self.describe_cluster_jobs_page(zone, cluster_id, 0, page)
+        );
+        let cluster = cluster?;
+        if cluster.as_ref().is_none_or(Cluster::is_gone) {
+            return Ok(SslState {
+                cluster,
+                setting: Setting::Unknown {
+                    jobs_read: 0,
+                    total_count: 0,
+                },
+                in_flight: None,
+                seen_job_ids: HashSet::new(),
+            });
+        }
+        let mut history = History::new(self, zone, cluster_id, page, first?)?;
+        let mut walk = Walk {
+            prior,
+            in_flight: None,
+        };
+        let setting = 'walk: loop {
+            let jobs = history.next().await?;
+            if history.order.is_none() {
+                walk.check_ties(&jobs, zone)?;
+            }
+            for job in jobs {
+                if let Some(setting) = walk.visit(job, zone)? {
+                    break 'walk setting;
+                }
+            }
+            if history.is_done() {
+                // The whole history, and no successful configuring_SSL job: off, the default.
+                break Setting::Seen {
+                    enabled: false,
+                    job: None,
+                };
+            }
+            if history.next_needs_call() && history.calls >= policy.pages() {
+                break Setting::Unknown {
+                    jobs_read: history.handed_out.len() as u64,
+                    total_count: history.total,
+                };
+            }
+        };
+        Ok(SslState {
+            cluster,
+            setting,
+            in_flight: walk.in_flight,
+            seen_job_ids: history.fetched,
+        })
+    }
+
+    /// The cluster's newest `n` jobs (all of them when it has no more), read with the same
+    /// order logic as `read_ssl`. When one page holds the whole history the jobs come as
+    /// listed: whoever asks only needs to know which jobs exist.
+    async fn newest_cluster_jobs(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        n: u32,
+    ) -> Result<Vec<Job>, Error> {
+        let n = n.clamp(2, MAX_PAGE);
+        let first = self
+            .describe_cluster_jobs_page(zone, cluster_id, 0, n)
+            .await?;
+        if first_page_is_complete(&first, zone)? {
+            return Ok(first.jobs);
+        }
+        let mut history = History::new(self, zone, cluster_id, n, first)?;
+        let mut jobs = Vec::new();
+        while jobs.len() < n as usize && !history.is_done() {
+            jobs.extend(history.next().await?);
+        }
+        jobs.truncate(n as usize);
+        Ok(jobs)
+    }
+
+    /// Submits configuring_SSL once and returns the job id. `before` holds the ids of the
+    /// cluster's jobs as listed just before (`SslState::seen_job_ids`): when the submission
+    /// fails with an unknown outcome, a new configuring_SSL job for the same setting that is not
+    /// among them is adopted instead of submitting again; only when none appears is it sent
+    /// again. 1400 (busy) and every other certain failure are returned as they are; so is the
+    /// ambiguous failure when the jobs cannot be looked at, or a new job there might be ours
+    /// but cannot be read.
+    pub async fn submit_ssl(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        enabled: bool,
+        before: &HashSet<String>,
+    ) -> Result<String, Error> {
+        let params = json!({ "configssl": configssl_value(enabled) });
+        let mut submissions = 0;
+        loop {
+            submissions += 1;
+            let err = match self
+                .run_cluster_custom_service(zone, cluster_id, ROLE, SERVICE, &params)
+                .await
+            {
+                Ok(job_id) => return Ok(job_id),
+                Err(e) if !e.outcome_unknown() => return Err(e),
+                Err(e) => e,
+            };
+            tracing::warn!(zone, cluster_id, error = %err, "configuring_SSL outcome unknown; looking for its job before sending again");
+            for look in 0..LOOKS {
+                if look > 0 {
+                    self.clock().sleep(LOOK_DELAY).await;
+                }
+                // If we cannot even look, we must not resend: report the ambiguity.
+                let jobs = match self.newest_cluster_jobs(zone, cluster_id, RECENT).await {
+                    Ok(jobs) => jobs,
+                    Err(e) => {
+                        tracing::warn!(zone, cluster_id, error = %e, "cannot look at the cluster's jobs");
+                        return Err(err);
+                    }
+                };
+                let new: Vec<&Job> = jobs
+                    .iter()
+                    .filter(|j| !before.contains(&j.job_id))
+                    .collect();
+                if let Some(job) = new
+                    .iter()
+                    .find(|j| ssl_job_kind(j) == SslJobKind::Ssl(enabled))
+                {
+                    tracing::info!(zone, cluster_id, job_id = %job.job_id, "adopted the configuring_SSL job of an ambiguous submission");
+                    return Ok(job.job_id.clone());
+                }
+                if let Some(job) = new
+                    .iter()
+                    .find(|j| matches!(ssl_job_kind(j), SslJobKind::Unreadable(_)))
+                {
+                    tracing::warn!(zone, cluster_id, job_id = %job.job_id, "a new job may be ours but cannot be read; not sending again");
+                    return Err(err);
+                }
+            }
+            if submissions >= SUBMISSIONS {
+                return Err(err);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::format_timestamp;
+    use crate::error::TransportKind;
+    use crate::testing::{FakeApi, Params, Reply, api_error, fake_client, ok};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::UNIX_EPOCH;
+
+    /// Second `t` of the test's history (2024-01-01 plus t seconds).
+    fn at(t: u64) -> String {
+        format_timestamp(UNIX_EPOCH + Duration::from_secs(1_704_067_200 + t))
+    }
+
+    fn ssl_job(id: &str, status: &str, configssl: &str) -> Value {
+        let directive = json!({
+            "cluster": "cl-1", "role": "maininstance", "service": SERVICE,
+            "service_params": json!({"configssl": configssl}).to_string(),
+        });
+        json!({"job_id": id, "job_action": ACTION, "status": status, "directive": directive.to_string()})
+    }
+
+    fn ssl_job_at(id: &str, status: &str, configssl: &str, t: u64) -> Value {
+        let mut job = ssl_job(id, status, configssl);
+        job["create_time"] = json!(at(t));
+        job
+    }
+
+    fn other_job(id: &str) -> Value {
+        json!({"job_id": id, "job_action": "StartClusters", "status": "successful", "directive": "{}"})
+    }
+
+    fn other_job_at(id: &str, t: u64) -> Value {
+        let mut job = other_job(id);
+        job["create_time"] = json!(at(t));
+        job
+    }
+
+    fn param(p: &Params, k: &str) -> u64 {
+        p.get(k).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    #[test]
+    fn values_and_parsing() {
+        assert_eq!(configssl_value(true), "YES");
+        assert_eq!(configssl_value(false), "NO");
+        for (s, v) in [("YES", true), ("on", true), ("No", false), ("OFF", false)] {
+            assert_eq!(parse_configssl(s), Some(v), "{s}");
+        }
+        assert_eq!(parse_configssl("maybe"), None);
+    }
+
+    #[test]
+    fn job_kinds() {
+        let job = |v: Value| serde_json::from_value::<Job>(v).unwrap();
+        let kind = |v: Value| ssl_job_kind(&job(v));
+        assert_eq!(
+            kind(ssl_job("j-1", "successful", "ON")),
+            SslJobKind::Ssl(true)
+        );
+        assert_eq!(
+            ssl_job_setting(&job(ssl_job("j-1", "failed", "NO"))),
+            Some(false)
+        );
+        assert!(matches!(
+            kind(ssl_job("j-1", "successful", "??")),
+            SslJobKind::Unreadable(_)
+        ));
+        assert_eq!(
+            ssl_job_setting(&job(ssl_job("j-1", "successful", "??"))),
+            None
+        );
+        assert_eq!(kind(other_job("j-2")), SslJobKind::NotSsl);
+        // service_params as an object rather than a JSON string.
+        let d = json!({"service": SERVICE, "service_params": {"configssl": "YES"}}).to_string();
+        assert_eq!(
+            kind(json!({"job_id": "j", "directive": d})),
+            SslJobKind::Ssl(true)
+        );
+        let d = json!({"service": "add_user", "service_params": {"configssl": "YES"}}).to_string();
+        assert_eq!(
+            kind(json!({"job_id": "j", "directive": d})),
+            SslJobKind::NotSsl
+        );
+        // A custom-service job whose directive does not say which service: could be SSL.
+        for directive in [json!("not json"), json!("{}"), Value::Null] {
+            let v = json!({"job_id": "j", "job_action": ACTION, "directive": directive});
+            assert!(matches!(kind(v), SslJobKind::Unreadable(_)), "{directive}");
+        }
+        let d = json!({"service": SERVICE, "service_params": "not json"}).to_string();
+        assert!(matches!(
+            kind(json!({"job_id": "j", "job_action": ACTION, "directive": d})),
+            SslJobKind::Unreadable(_)
+        ));
+    }
+
+    #[test]
+    fn policies() {
+        assert_eq!(
+            HistoryPolicy::default(),
+            HistoryPolicy {
+                page_size: 100,
+                max_pages: 50
+            }
+        );
+        for (jobs, pages) in [(0, 1), (1, 1), (100, 1), (101, 2), (5_000, 50), (5_001, 51)] {
+            let p = HistoryPolicy::with_max_jobs(jobs);
+            assert_eq!((p.page_size, p.max_pages), (100, pages), "{jobs}");
+        }
+        let odd = HistoryPolicy {
+            page_size: 1_000,
+            max_pages: 0,
+        };
+        assert_eq!((odd.page(), odd.pages()), (100, 1));
+    }
+
+    fn cluster_ok() -> Reply {
+        ok(
+            json!({"cluster_set": [{"cluster_id": "cl-1", "status": "active", "transition_status": ""}]}),
+        )
+    }
+
+    /// A server holding `jobs` (oldest first: index = age order) that lists them newest first
+    /// when `newest_first` (honouring `reverse=1`), else oldest first (ignoring it).
+    /// `on_page` may change the history after each DescribeClusterJobs answer.
+    fn history_server(
+        jobs: Vec<Value>,
+        newest_first: bool,
+        on_page: impl Fn(&mut Vec<Value>) + Send + Sync + 'static,
+    ) -> Arc<FakeApi> {
+        let jobs = Mutex::new(jobs);
+        FakeApi::new(move |action, p| match action {
+            "DescribeClusters" => cluster_ok(),
+            "DescribeClusterJobs" => {
+                assert_eq!(p["cluster"], "cl-1");
+                assert_eq!(p["reverse"], "1");
+                assert_eq!(p["sort_key"], "create_time");
+                let (offset, limit) = (param(p, "offset") as usize, param(p, "limit") as usize);
+                assert!((1..=100).contains(&limit), "{limit}");
+                let mut jobs = jobs.lock().unwrap();
+                let mut listed = jobs.clone();
+                if newest_first {
+                    listed.reverse();
+                }
+                let set: Vec<Value> = listed.into_iter().skip(offset).take(limit).collect();
+                let answer = json!({"job_set": set, "total_count": jobs.len()});
+                on_page(&mut jobs);
+                ok(answer)
+            }
+            _ => api_error(1100),
+        })
+    }
+
+    /// 2,001 jobs a second apart, `ssl` (successful configuring_SSL jobs: position, setting)
+    /// among unrelated ones.
+    fn long_history(ssl: &[(usize, &str)]) -> Vec<Value> {
+        (0..2_001)
+            .map(|i| match ssl.iter().find(|(pos, _)| *pos == i) {
+                Some((_, setting)) => {
+                    ssl_job_at(&format!("j-s{i}"), "successful", setting, i as u64)
+                }
+                None => other_job_at(&format!("j-{i}"), i as u64),
+            })
+            .collect()
+    }
+
+    async fn read(
+        api: &Arc<FakeApi>,
+        prior: Option<Prior<'_>>,
+        policy: HistoryPolicy,
+    ) -> Result<SslState, Error> {
+        fake_client(api)
+            .read_ssl("pek3a", "cl-1", prior, policy)
+            .await
+    }
+
+    fn seen(enabled: bool, job_id: &str) -> impl Fn(&SslState) -> bool {
+        let job_id = job_id.to_string();
+        move |s: &SslState| {
+            s.enabled() == Some(enabled) && s.setting_job_id() == Some(job_id.as_str())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_orders_read_the_same_setting_deep_in_a_long_history() {
+        // (ssl jobs, expected setting job, DescribeClusterJobs calls newest-first, oldest-first)
+        type Case<'a> = (
+            &'a [(usize, &'a str)],
+            Option<(bool, &'a str)>,
+            usize,
+            usize,
+        );
+        let cases: [Case; 4] = [
+            // The only SSL job is the oldest of 2,001: every page must be read either way.
+            (&[(0, "YES")], Some((true, "j-s0")), 21, 21),
+            // Two, both deep: the newer one counts.
+            // Newest first, position 40 is in the 20th page.
+            (&[(3, "YES"), (40, "OFF")], Some((false, "j-s40")), 20, 21),
+            // Among the newest hundred: one page newest-first; oldest-first, the oldest page
+            // comes first and the newest next.
+            (&[(5, "NO"), (1_950, "ON")], Some((true, "j-s1950")), 1, 2),
+            // None at all: off, only after reading all 2,001.
+            (&[], None, 21, 21),
+        ];
+        for (ssl, want, calls_newest, calls_oldest) in cases {
+            for (newest_first, calls) in [(true, calls_newest), (false, calls_oldest)] {
+                let api = history_server(long_history(ssl), newest_first, |_| {});
+                let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+                match want {
+                    Some((enabled, job)) => assert!(seen(enabled, job)(&s), "{:?}", s.setting),
+                    None => assert_eq!(
+                        s.setting,
+                        Setting::Seen {
+                            enabled: false,
+                            job: None
+                        }
+                    ),
+                }
+                assert_eq!(
+                    api.count("DescribeClusterJobs"),
+                    calls,
+                    "newest_first {newest_first}, {ssl:?}"
+                );
+                assert_eq!(api.count("DescribeClusters"), 1);
+                if calls == 21 {
+                    assert_eq!(s.seen_job_ids.len(), 2_001);
+                }
+                assert!(s.in_flight.is_none() && !s.is_gone());
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_states_job_ends_the_walk_early() {
+        // The state's job at 1,900 (in the second-newest page); an older successful disable at
+        // 10 must not be reached.
+        let jobs = || long_history(&[(10, "NO"), (1_900, "YES")]);
+        let prior = Prior {
+            job_id: Some("j-s1900"),
+            enabled: true,
+        };
+        for (newest_first, calls) in [(true, 2), (false, 3)] {
+            let api = history_server(jobs(), newest_first, |_| {});
+            let s = read(&api, Some(prior), HistoryPolicy::default())
+                .await
+                .unwrap();
+            assert_eq!(s.setting, Setting::PriorStands { enabled: true });
+            assert_eq!(s.enabled(), Some(true));
+            assert_eq!(s.setting_job_id(), None);
+            assert_eq!(api.count("DescribeClusterJobs"), calls, "{newest_first}");
+        }
+
+        // A newer successful job wins over the state's.
+        let api = history_server(
+            long_history(&[(1_900, "YES"), (1_990, "NO")]),
+            false,
+            |_| {},
+        );
+        let s = read(&api, Some(prior), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert!(seen(false, "j-s1990")(&s), "{:?}", s.setting);
+
+        // The history contradicts the state about its own job: the history wins.
+        let api = history_server(jobs(), true, |_| {});
+        let wrong = Prior {
+            job_id: Some("j-s1900"),
+            enabled: false,
+        };
+        let s = read(&api, Some(wrong), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert!(seen(true, "j-s1900")(&s), "{:?}", s.setting);
+
+        // The state names a job that is not an SSL job we can read: the state explains it.
+        let api = history_server(long_history(&[]), true, |_| {});
+        let other = Prior {
+            job_id: Some("j-1999"),
+            enabled: true,
+        };
+        let s = read(&api, Some(other), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert_eq!(s.setting, Setting::PriorStands { enabled: true });
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+
+        // The state's job failed (or has not finished): it made no setting; walk on.
+        let mut jobs = long_history(&[(10, "NO")]);
+        jobs[1_990] = ssl_job_at("j-mine", "failed", "YES", 1_990);
+        let api = history_server(jobs, true, |_| {});
+        let mine = Prior {
+            job_id: Some("j-mine"),
+            enabled: true,
+        };
+        let s = read(&api, Some(mine), HistoryPolicy::default())
+            .await
+            .unwrap();
+        assert!(seen(false, "j-s10")(&s), "{:?}", s.setting);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_page_limit_gives_unknown_never_off() {
+        for (newest_first, jobs_read) in [(true, 500), (false, 400)] {
+            let api = history_server(long_history(&[(0, "YES")]), newest_first, |_| {});
+            let s = read(&api, None, HistoryPolicy::with_max_jobs(500))
+                .await
+                .unwrap();
+            assert_eq!(
+                s.setting,
+                Setting::Unknown {
+                    jobs_read,
+                    total_count: 2_001
+                }
+            );
+            assert_eq!(s.enabled(), None);
+            assert_eq!(api.count("DescribeClusterJobs"), 5);
+            // Every job fetched counts as seen, handed out or not.
+            assert_eq!(s.seen_job_ids.len(), 500);
+        }
+        // One page only: nothing beyond it.
+        let api = history_server(long_history(&[]), true, |_| {});
+        let s = read(&api, None, HistoryPolicy::with_max_jobs(1))
+            .await
+            .unwrap();
+        assert!(matches!(s.setting, Setting::Unknown { jobs_read: 100, .. }));
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_history_is_one_call_beside_the_cluster_lookup() {
+        for n in [0usize, 1, 99, 100] {
+            for newest_first in [true, false] {
+                let mut jobs: Vec<Value> = (0..n)
+                    .map(|i| other_job_at(&format!("j-{i}"), i as u64))
+                    .collect();
+                if n > 1 {
+                    jobs[n / 2] = ssl_job_at("j-ssl", "successful", "YES", (n / 2) as u64);
+                }
+                let api = history_server(jobs, newest_first, |_| {});
+                let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+                assert_eq!(s.enabled(), Some(n > 1), "{n}");
+                assert_eq!(api.count("DescribeClusterJobs"), 1, "{n} {newest_first}");
+                assert_eq!(api.count("DescribeClusters"), 1);
+                assert_eq!(s.seen_job_ids.len(), n);
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jobs_created_while_reading_are_neither_missed_nor_counted_twice() {
+        // After every page a new unrelated job arrives: newest first, the pages shift by one
+        // and each page repeats a job of the one before.
+        for newest_first in [true, false] {
+            let n = AtomicUsize::new(0);
+            let api = history_server(long_history(&[(0, "YES")]), newest_first, move |jobs| {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                jobs.push(other_job_at(&format!("j-new{i}"), 5_000 + i as u64));
+            });
+            let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+            assert!(seen(true, "j-s0")(&s), "{:?}", s.setting);
+            // No job of the history is missed.
+            for i in (1..2_001).step_by(7) {
+                assert!(s.seen_job_ids.contains(&format!("j-{i}")), "j-{i}");
+            }
+            // Both ways every page is read once: newest first, the pages shift by one job a
+            // page and the repeats are skipped; oldest first, offsets counted from the oldest
+            // job do not move.
+            assert_eq!(api.count("DescribeClusterJobs"), 21, "{newest_first}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_skipped_and_running_jobs_are_in_flight() {
+        let jobs = vec![
+            ssl_job_at("j-on", "successful", "YES", 1),
+            ssl_job_at("j-off-failed", "failed", "NO", 2),
+            ssl_job_at("j-off-dwf", "done with failure", "NO", 3),
+            // A failed custom-service job we cannot read changed nothing either.
+            json!({"job_id": "j-junk", "job_action": ACTION, "status": "failed", "directive": "garbage", "create_time": at(4)}),
+            ssl_job_at("j-old-run", "pending", "NO", 5),
+            ssl_job_at("j-run", "working", "NO", 6),
+            other_job_at("j-x", 7),
+        ];
+        for newest_first in [true, false] {
+            let api = history_server(jobs.clone(), newest_first, |_| {});
+            let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+            assert!(seen(true, "j-on")(&s), "{:?}", s.setting);
+            assert_eq!(s.in_flight.as_ref().unwrap().job_id, "j-run");
+            assert_eq!(s.in_flight_setting(), Some(false));
+        }
+    }
+
+    fn unusable_detail(err: Error) -> String {
+        match err {
+            Error::UnusableAnswer { detail, .. } => detail,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A server answering DescribeClusterJobs with `answer(offset)`.
+    fn jobs_answer(answer: impl Fn(u64) -> Value + Send + Sync + 'static) -> Arc<FakeApi> {
+        FakeApi::new(move |action, p| match action {
+            "DescribeClusters" => cluster_ok(),
+            "DescribeClusterJobs" => ok(answer(param(p, "offset"))),
+            _ => api_error(1100),
+        })
+    }
+
+    async fn read_err(api: &Arc<FakeApi>) -> String {
+        let err = read(api, None, HistoryPolicy::default()).await.unwrap_err();
+        assert_eq!(err.retryable_kind(), crate::RetryClass::Never);
+        assert!(err.to_string().contains("unusable answer"), "{err}");
+        unusable_detail(err)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unusable_job_listings_are_errors_never_a_setting() {
+        let full = |from: u64| -> Vec<Value> {
+            (0..100)
+                .map(|i| other_job_at(&format!("j-{}", from + i), 10_000 - from - i))
+                .collect()
+        };
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"total_count": 0}), "no job_set"),
+            (
+                json!({"job_set": {"a": 1}}),
+                "job_set is an object, not a list",
+            ),
+            (
+                json!({"job_set": ["j-1"]}),
+                "entry 1 of job_set is a string, not an object",
+            ),
+            (
+                json!({"job_set": [{"status": "successful"}]}),
+                "entry 1 of job_set has no job_id",
+            ),
+            (
+                json!({"job_set": [{"job_id": "j-1", "job_action": ACTION, "status": "successful", "directive": "not json", "create_time": at(1)}]}),
+                "job j-1 (RunClusterCustomService, status \"successful\") may be a configuring_SSL job, but its directive is not a JSON object",
+            ),
+            (
+                json!({"job_set": [{"job_id": "j-1", "status": "working", "create_time": at(1)}]}),
+                "job j-1 (no job_action, status \"working\") may be a configuring_SSL job, but its directive is not a JSON object",
+            ),
+            (
+                json!({"job_set": [ssl_job_at("j-1", "successful", "MAYBE", 1)]}),
+                "job j-1 (RunClusterCustomService, status \"successful\") may be a configuring_SSL job, but its configssl cannot be read",
+            ),
+            (
+                json!({"job_set": [ssl_job_at("j-1", "rolling back", "YES", 1)]}),
+                "configuring_SSL job j-1 has status \"rolling back\", none of pending, working, successful, failed, done with failure",
+            ),
+            (
+                json!({"job_set": [ssl_job("j-1", "successful", "YES")]}),
+                "job j-1 has no readable create_time",
+            ),
+            (
+                json!({"job_set": [other_job_at("j-1", 1)], "total_count": -3}),
+                "total_count is a number, not a count",
+            ),
+            (
+                json!({"job_set": full(0)}),
+                "a full page of 100 jobs without total_count",
+            ),
+            (
+                json!({"job_set": [other_job_at("j-1", 1)], "total_count": 5}),
+                "1 jobs at offset 0 with limit 100, although total_count is 5",
+            ),
+        ];
+        for (answer, want) in cases {
+            let a = answer.clone();
+            let api = jobs_answer(move |_| a.clone());
+            let detail = read_err(&api).await;
+            assert!(detail.starts_with(want), "{detail} / {want}");
+            // No directive text in any message (they can hold passwords).
+            assert!(!detail.contains("service_params"), "{detail}");
+        }
+
+        // The first page's times do not tell the order, or do not follow one at all.
+        let same: Vec<Value> = (0..100)
+            .map(|i| other_job_at(&format!("j-{i}"), 7))
+            .collect();
+        let api = jobs_answer(move |_| json!({"job_set": same.clone(), "total_count": 300}));
+        assert!(
+            read_err(&api)
+                .await
+                .starts_with("the order of the listing cannot be told")
+        );
+        let mut mixed = full(0);
+        mixed.swap(3, 60);
+        let api = jobs_answer(move |_| json!({"job_set": mixed.clone(), "total_count": 300}));
+        assert_eq!(read_err(&api).await, "jobs not listed in create_time order");
+
+        // A later page in another order than the first, or one that starts newer than the
+        // first ended: the pages do not follow one order.
+        let api = jobs_answer(move |offset| {
+            let mut page = full(offset);
+            if offset > 0 {
+                page.reverse();
+            }
+            json!({"job_set": page, "total_count": 300})
+        });
+        assert_eq!(
+            read_err(&api).await,
+            "the page at offset 100 is not listed in the order of the first"
+        );
+        let api = jobs_answer(move |offset| {
+            let page: Vec<Value> = (0..100)
+                .map(|i| other_job_at(&format!("j-{}", offset + i), 10_000 - offset / 2 - i))
+                .collect();
+            json!({"job_set": page, "total_count": 300})
+        });
+        assert_eq!(
+            read_err(&api).await,
+            "job j-100 is listed among older jobs: the pages do not follow one order"
+        );
+        // Pages that overlap although no job was added: something may be missing.
+        let api =
+            jobs_answer(move |offset| json!({"job_set": full(offset / 2), "total_count": 300}));
+        assert_eq!(
+            read_err(&api).await,
+            "job j-50 listed again although 0 jobs were added meanwhile: the pages overlap, so some job may be missing"
+        );
+
+        // A page shorter than the count says, after the first.
+        let api = jobs_answer(move |offset| {
+            let page: Vec<Value> = full(offset)
+                .into_iter()
+                .take(if offset > 0 { 10 } else { 100 })
+                .collect();
+            json!({"job_set": page, "total_count": 300})
+        });
+        assert_eq!(
+            read_err(&api).await,
+            "10 jobs at offset 100 with limit 100, although total_count is 300"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unusable_cluster_answers_are_errors_never_gone() {
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"total_count": 0}), "no cluster_set"),
+            (
+                json!({"cluster_set": ["cl-1"]}),
+                "entry 1 of cluster_set is a string, not an object",
+            ),
+            (
+                json!({"cluster_set": [{"status": "active"}]}),
+                "entry 1 of cluster_set has no cluster_id",
+            ),
+            (
+                json!({"cluster_set": [{"cluster_id": "cl-1", "status": "active"}, {"cluster_id": "cl-1", "status": "ceased"}]}),
+                "cluster cl-1 listed twice in cluster_set",
+            ),
+            (
+                json!({"cluster_set": [], "total_count": 1}),
+                "0 of total_count 1 in cluster_set",
+            ),
+        ];
+        for (answer, want) in cases {
+            let api = FakeApi::new(move |action, _| match action {
+                "DescribeClusters" => ok(answer.clone()),
+                _ => ok(json!({"job_set": [], "total_count": 0})),
+            });
+            let detail = read_err(&api).await;
+            assert!(detail.starts_with(want), "{detail} / {want}");
+        }
+        // Only a plain absence means gone.
+        let api = FakeApi::new(|action, _| match action {
+            "DescribeClusters" => ok(json!({"cluster_set": [], "total_count": 0})),
+            _ => ok(json!({})),
+        });
+        let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+        assert!(s.is_gone() && s.cluster.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jobs_of_the_same_second_in_a_listing_of_unknown_order() {
+        // Every time equal: the order cannot be told. Two SSL jobs: which is newer is unknown.
+        let jobs = vec![
+            ssl_job_at("j-a", "successful", "YES", 5),
+            ssl_job_at("j-b", "successful", "NO", 5),
+        ];
+        let api = history_server(jobs, true, |_| {});
+        assert_eq!(
+            read_err(&api).await,
+            "jobs j-b and j-a have the same create_time in a listing whose order cannot be told: which is newer is unknown"
+        );
+        // One job that matters among them: the order does not matter.
+        let jobs = vec![
+            ssl_job_at("j-a", "successful", "YES", 5),
+            ssl_job_at("j-b", "failed", "NO", 5),
+            other_job_at("j-c", 5),
+        ];
+        let api = history_server(jobs, false, |_| {});
+        let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+        assert!(seen(true, "j-a")(&s));
+        // Known order (times differ at the ends): same-second jobs keep the listing's order,
+        // read in its direction.
+        for newest_first in [true, false] {
+            let jobs = vec![
+                other_job_at("j-0", 1),
+                ssl_job_at("j-a", "successful", "YES", 5),
+                ssl_job_at("j-b", "successful", "NO", 5),
+            ];
+            let api = history_server(jobs, newest_first, |_| {});
+            let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+            assert!(seen(false, "j-b")(&s), "{newest_first}: {:?}", s.setting);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gone_clusters_ignore_jobs() {
+        // The job listing goes out beside the cluster lookup; for a gone cluster its answer,
+        // here an error, does not matter.
+        let api = FakeApi::new(|action, _| match action {
+            "DescribeClusters" => {
+                ok(json!({"cluster_set": [{"cluster_id": "cl-1", "status": "ceased"}]}))
+            }
+            _ => api_error(2100),
+        });
+        let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
+        assert!(s.is_gone());
+        assert_eq!(s.enabled(), None);
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_look_after_an_ambiguous_submission_finds_the_newest_jobs_in_either_order() {
+        // 250 jobs the reading saw; the submission times out but the server acts, appending
+        // our job as the newest.
+        for (newest_first, calls_per_look) in [(true, 1), (false, 2)] {
+            let jobs: Vec<Value> = (0..250)
+                .map(|i| other_job_at(&format!("j-{i}"), i))
+                .collect();
+            let before: HashSet<String> = (0..250).map(|i| format!("j-{i}")).collect();
+            let jobs = Arc::new(Mutex::new(jobs));
+            let j2 = jobs.clone();
+            let api = FakeApi::new(move |action, p| match action {
+                "DescribeClusterJobs" => {
+                    let (offset, limit) = (param(p, "offset") as usize, param(p, "limit") as usize);
+                    let all = j2.lock().unwrap();
+                    let mut listed = all.clone();
+                    if newest_first {
+                        listed.reverse();
+                    }
+                    let set: Vec<Value> = listed.into_iter().skip(offset).take(limit).collect();
+                    ok(json!({"job_set": set, "total_count": all.len()}))
+                }
+                "RunClusterCustomService" => {
+                    j2.lock()
+                        .unwrap()
+                        .push(ssl_job_at("j-mine", "pending", "NO", 900));
+                    Reply::Fail(TransportKind::Timeout)
+                }
+                _ => api_error(1100),
+            });
+            let client = fake_client(&api);
+            let id = client
+                .submit_ssl("pek3a", "cl-1", false, &before)
+                .await
+                .unwrap();
+            assert_eq!(id, "j-mine");
+            assert_eq!(api.count("RunClusterCustomService"), 1);
+            assert_eq!(
+                api.count("DescribeClusterJobs"),
+                calls_per_look,
+                "{newest_first}"
+            );
+            let _ = &jobs;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_job_that_cannot_be_read_is_not_resent_over() {
+        let api = FakeApi::new(|action, _| match action {
+            "DescribeClusterJobs" => ok(json!({"job_set": [
+                {"job_id": "j-new", "job_action": ACTION, "status": "pending", "directive": "?"}
+            ]})),
+            _ => Reply::Fail(TransportKind::Timeout),
+        });
+        let client = fake_client(&api);
+        let err = client
+            .submit_ssl("pek3a", "cl-1", true, &HashSet::new())
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown());
+        assert_eq!(api.count("RunClusterCustomService"), 1);
+        assert_eq!(api.count("DescribeClusterJobs"), 1);
+    }
+
+    /// A cluster whose RunClusterCustomService replies are scripted; jobs it "creates" show up in
+    /// DescribeClusterJobs.
+    /// The jobs `submit_api`'s cluster has before any submission, as a reading lists them.
+    fn before() -> HashSet<String> {
+        HashSet::from(["j-old".to_string()])
+    }
+
+    fn submit_api(
+        replies: Vec<(Reply, bool)>,
+    ) -> (std::sync::Arc<FakeApi>, std::sync::Arc<Mutex<Vec<Value>>>) {
+        let jobs = std::sync::Arc::new(Mutex::new(vec![ssl_job("j-old", "successful", "YES")]));
+        let replies = Mutex::new(replies.into_iter());
+        let j2 = jobs.clone();
+        let api = FakeApi::new(move |action, p| match action {
+            "DescribeClusterJobs" => ok(json!({"job_set": j2.lock().unwrap().clone()})),
+            "RunClusterCustomService" => {
+                assert_eq!(p["service"], SERVICE);
+                assert_eq!(p["role"], "maininstance");
+                let configssl = if p["service_params"] == r#"{"configssl":"YES"}"# {
+                    "YES"
+                } else {
+                    "NO"
+                };
+                let (reply, acted) = replies
+                    .lock()
+                    .unwrap()
+                    .next()
+                    .unwrap_or((api_error(5000), false));
+                if acted {
+                    let mut jobs = j2.lock().unwrap();
+                    let id = format!("j-{}", jobs.len());
+                    jobs.insert(0, ssl_job(&id, "pending", configssl));
+                }
+                reply
+            }
+            _ => api_error(1100),
+        });
+        (api, jobs)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submit_adopts_the_job_of_an_ambiguous_failure() {
+        let (api, _) = submit_api(vec![(Reply::Fail(TransportKind::Timeout), true)]);
+        let client = fake_client(&api);
+        let id = client
+            .submit_ssl("pek3a", "cl-1", true, &before())
+            .await
+            .unwrap();
+        assert_eq!(id, "j-1");
+        assert_eq!(api.count("RunClusterCustomService"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submitting_after_a_reading_lists_nothing_more_unless_in_doubt() {
+        let (api, _) = submit_api(vec![(ok(json!({"job_id": "j-1"})), true)]);
+        let client = fake_client(&api);
+        let before = before();
+        let id = client
+            .submit_ssl("pek3a", "cl-1", false, &before)
+            .await
+            .unwrap();
+        assert_eq!(id, "j-1");
+        assert_eq!(api.count("DescribeClusterJobs"), 0);
+
+        // In doubt, the jobs the reading saw are still not taken for ours.
+        let (api, _) = submit_api(vec![
+            (Reply::Fail(TransportKind::Timeout), false),
+            (ok(json!({"job_id": "j-9"})), true),
+        ]);
+        let client = fake_client(&api);
+        let id = client
+            .submit_ssl("pek3a", "cl-1", true, &before)
+            .await
+            .unwrap();
+        assert_eq!(id, "j-9");
+        assert_eq!(api.count("RunClusterCustomService"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submit_sends_again_only_when_no_job_appeared() {
+        let (api, _) = submit_api(vec![
+            (Reply::Fail(TransportKind::Reset), false),
+            (ok(json!({"job_id": "j-9"})), true),
+        ]);
+        let client = fake_client(&api);
+        assert_eq!(
+            client
+                .submit_ssl("pek3a", "cl-1", false, &before())
+                .await
+                .unwrap(),
+            "j-9"
+        );
+        assert_eq!(api.count("RunClusterCustomService"), 2);
+        // Every look after the ambiguous failure (the listing before is the caller's reading).
+        assert_eq!(api.count("DescribeClusterJobs"), LOOKS as usize);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_old_job_with_the_same_setting_is_not_adopted() {
+        let (api, _) = submit_api(vec![
+            (Reply::Fail(TransportKind::Timeout), false),
+            (ok(json!({"job_id": "j-9"})), true),
+        ]);
+        let client = fake_client(&api);
+        // j-old enables too, but it existed before: it must not be taken for ours.
+        assert_eq!(
+            client
+                .submit_ssl("pek3a", "cl-1", true, &before())
+                .await
+                .unwrap(),
+            "j-9"
+        );
+        assert_eq!(api.count("RunClusterCustomService"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn busy_and_certain_failures_are_returned() {
+        let (api, _) = submit_api(vec![(api_error(1400), false)]);
+        let client = fake_client(&api);
+        let err = client
+            .submit_ssl("pek3a", "cl-1", true, &before())
+            .await
+            .unwrap_err();
+        assert!(err.is_busy());
+        assert_eq!(api.count("RunClusterCustomService"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submit_gives_up_after_repeated_ambiguity() {
+        let (api, _) = submit_api(vec![
+            (Reply::Fail(TransportKind::Timeout), false),
+            (Reply::Fail(TransportKind::Timeout), false),
+            (Reply::Fail(TransportKind::Timeout), false),
+            (Reply::Fail(TransportKind::Timeout), false),
+            (Reply::Fail(TransportKind::Timeout), false),
+            (ok(json!({"job_id": "j-never"})), true),
+        ]);
+        let client = fake_client(&api);
+        let err = client
+            .submit_ssl("pek3a", "cl-1", true, &before())
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown());
+        assert_eq!(api.count("RunClusterCustomService"), SUBMISSIONS as usize);
+    }
+}
