@@ -64,6 +64,44 @@ fn provider_block_errors_name_the_attribute() {
     out.assert_contains("zone");
 }
 
+/// The environment's zone follows the same rule as the provider argument: refused when the
+/// provider is configured, naming the variable, not later against a resource `zone` that the
+/// user never wrote.
+#[test]
+fn a_bad_zone_from_the_environment_is_refused_at_configure_naming_the_variable() {
+    let sim = Sim::start();
+    let mut ws = Workspace::new(Some(&sim));
+    ws.env("QINGCLOUD_ZONE", "pek-3");
+    ws.write_config(&hcl(
+        "resource \"qingcloud_mysqlplus_ssl\" \"db\" {\n  cluster_id = \"cl-abc\"\n  enabled    = true\n}\n",
+    ));
+    let out = ws.tf_err(&["plan", "-no-color"]);
+    out.assert_contains("QINGCLOUD_ZONE");
+    out.assert_contains("\"pek-3\" is not a QingCloud zone");
+    // Configure fails before any resource is planned, so no resource attribute is blamed.
+    assert!(
+        !out.contains("Invalid zone"),
+        "the resource's zone was blamed: {}",
+        out.combined()
+    );
+    assert!(sim.requests().is_empty(), "no API call for a bad zone");
+}
+
+/// The endpoint is checked by the client's own parser at validate, with the attribute path, so
+/// what passes validate also works at configure.
+#[test]
+fn credentials_in_the_endpoint_are_refused_at_validate_with_the_attribute_path() {
+    let ws = Workspace::new(None);
+    ws.write_config(&hcl(
+        "provider \"qingcloud\" {\n  endpoint = \"https://u:p@host/\"\n}\n\nresource \"qingcloud_mysqlplus_ssl\" \"db\" {\n  cluster_id = \"cl-abc\"\n  enabled    = true\n}\n",
+    ));
+    let out = ws.tf_err(&["validate", "-no-color"]);
+    out.assert_contains("Invalid endpoint");
+    out.assert_contains("contains user credentials");
+    // Terraform quotes the attribute's line when the diagnostic has its path.
+    out.assert_contains("endpoint = \"https://u:p@host/\"");
+}
+
 #[test]
 fn oldest_terraform_runs_init_apply_plan_import_and_destroy() {
     let sim = Sim::start_with(&["--job-duration-ms", "200"]);

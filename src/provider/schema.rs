@@ -1,5 +1,6 @@
 //! The `qingcloud` provider block and its offline validation.
 
+use qingcloud::{Endpoint, ids};
 use tfplugin::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema, Type, Value,
 };
@@ -61,22 +62,14 @@ pub fn schema() -> Schema {
     }
 }
 
-/// Zones are lower-case letters and digits (`pek3a`, `sh1a`, `gd2`).
 pub fn zone_is_valid(zone: &str) -> bool {
-    !zone.is_empty()
-        && zone.starts_with(|c: char| c.is_ascii_lowercase())
-        && zone
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    ids::is_zone(zone)
 }
 
 pub fn zone_error(zone: &str, path: AttributePath) -> Diagnostic {
     Diagnostic::error(
         "Invalid zone",
-        format!(
-            "{zone:?} is not a QingCloud zone: zones are lower-case letters and digits, such as \
-             \"pek3a\", \"sh1a\" or \"gd2\"."
-        ),
+        format!("{zone:?} is not a QingCloud zone: {}.", ids::ZONE_RULE),
     )
     .at(path)
 }
@@ -128,55 +121,32 @@ pub fn job_history_limit(config: &Value) -> Result<Option<u32>, Diagnostic> {
     }
 }
 
+/// The client's own parser decides, so what passes validate also works at configure.
 fn validate_endpoint(endpoint: &str) -> Diagnostics {
-    let path = || AttributePath::root("endpoint");
-    let bad = |why: &str| -> Diagnostics {
-        Diagnostic::error(
+    let path = AttributePath::root("endpoint");
+    match Endpoint::parse(endpoint) {
+        Err(why) => Diagnostic::error(
             "Invalid endpoint",
             format!(
-                "{endpoint:?} {why}. Use a URL such as \"https://api.qingcloud.com/iaas/\" \
-                 (or \"http://127.0.0.1:PORT/iaas/\" for a local simulator)."
+                "{endpoint:?} cannot be the API endpoint: it {why}. Use a URL such as \
+                 \"https://api.qingcloud.com/iaas/\" (or \"http://127.0.0.1:PORT/iaas/\" for a \
+                 local simulator)."
             ),
         )
-        .at(path())
-        .into()
-    };
-    let url = match reqwest::Url::parse(endpoint) {
-        Ok(u) => u,
-        Err(e) => return bad(&format!("is not a URL ({e})")),
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(url::Host::Domain(d)) => d == "localhost",
-                None => false,
-            };
-            if !loopback {
-                return Diagnostic::warning(
-                    "Plain-http endpoint",
-                    format!(
-                        "Requests to {endpoint:?} are not encrypted. The secret key is never sent, \
-                         but signed requests and their answers can be read on the network. \
-                         Use https unless this is a private network you trust."
-                    ),
-                )
-                .at(path())
-                .into();
-            }
-        }
-        other => {
-            return bad(&format!(
-                "uses the scheme {other:?}; only https and http work"
-            ));
-        }
+        .at(path)
+        .into(),
+        Ok(parsed) if parsed.is_plain_http_off_this_machine() => Diagnostic::warning(
+            "Plain-http endpoint",
+            format!(
+                "Requests to {endpoint:?} are not encrypted. The secret key is never sent, but \
+                 signed requests and their answers can be read on the network. Use https \
+                 unless this is a private network you trust."
+            ),
+        )
+        .at(path)
+        .into(),
+        Ok(_) => Diagnostics::default(),
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return bad("has no host");
-    }
-    Diagnostics::default()
 }
 
 #[cfg(test)]

@@ -265,7 +265,7 @@ async fn console_ssl(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) ->
         Ok(v) => v,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let setting = if req.enabled { "YES" } else { "NO" };
+    let setting = qingcloud::configssl_value(req.enabled);
     let result = shared.with_world(|world, now| {
         let r = jobs::start(
             world,

@@ -12,11 +12,10 @@ pub const CUSTOM_SERVICE_ACTION: &str = "RunClusterCustomService";
 /// Backups of app clusters are snapshots of the cluster resource. Unconfirmed which action name
 /// QingCloud records for a scheduled backup; only its being *not* a custom service matters here.
 pub const BACKUP_ACTION: &str = "CreateSnapshots";
-pub const SSL_SERVICE: &str = "configuring_SSL";
-pub const ROLE: &str = "maininstance";
+pub use qingcloud::ssl::{ROLE, SERVICE as SSL_SERVICE};
 pub const OWNER: &str = "usr-qysim001";
 /// "QingCloud MySQL Plus", as the documentation and a real job's directive name it.
-pub const MYSQL_PLUS_APP: &str = "app-00r26u27";
+pub const MYSQL_PLUS_APP: &str = qingcloud::MYSQL_PLUS_APP_IDS[0];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -93,7 +92,7 @@ pub struct Progress {
 impl Job {
     /// A configuring_SSL job about to start; the caller sets fate, duration and time.
     pub fn ssl_toggle(cluster_id: &str, zone: &str, app_id: &str, enable_ssl: bool) -> Self {
-        let setting = if enable_ssl { "YES" } else { "NO" };
+        let setting = qingcloud::configssl_value(enable_ssl);
         Self {
             job_id: new_job_id(),
             cluster_id: cluster_id.into(),

@@ -121,11 +121,7 @@ pub fn parse_configssl(service_params: &str) -> Result<bool, ApiError> {
         .ok_or_else(|| bad("configssl is required"))?
         .as_str()
         .ok_or_else(|| bad("configssl must be a string"))?;
-    match setting.to_ascii_uppercase().as_str() {
-        "YES" | "ON" => Ok(true),
-        "NO" | "OFF" => Ok(false),
-        _ => Err(bad("configssl must be YES or NO")),
-    }
+    qingcloud::parse_configssl(setting).ok_or_else(|| bad("configssl must be YES or NO"))
 }
 
 #[cfg(test)]

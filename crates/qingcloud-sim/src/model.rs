@@ -143,7 +143,7 @@ impl Cluster {
 }
 
 pub fn valid_cluster_id(id: &str) -> bool {
-    id.strip_prefix("cl-").is_some_and(lower_alnum)
+    qingcloud::ids::is_cluster_id(id)
 }
 
 /// `app-` and lower-case letters or digits, like `app-00r26u27`.
@@ -152,7 +152,7 @@ pub fn valid_app_id(id: &str) -> bool {
 }
 
 pub fn valid_zone(zone: &str) -> bool {
-    lower_alnum(zone)
+    qingcloud::ids::is_zone(zone)
 }
 
 fn lower_alnum(s: &str) -> bool {

@@ -77,20 +77,22 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parses `scheme://host[:port][/path]`. Only `http` and `https`; a missing path becomes
-    /// `/iaas/`; credentials, queries and fragments are refused (they would end up in logs or
-    /// break signing).
+    /// `/iaas/`; credentials, queries and fragments are refused. An error reads after "it"
+    /// ("it has no host").
     pub fn parse(text: &str) -> Result<Endpoint, String> {
         let text = text.trim();
-        let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+        let url = reqwest::Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
         let scheme = url.scheme().to_string();
         if scheme != "http" && scheme != "https" {
-            return Err(format!("scheme must be http or https, not {scheme:?}"));
+            return Err(format!(
+                "uses the scheme {scheme:?}; only https and http work"
+            ));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not contain user credentials".into());
+            return Err("contains user credentials, which would end up in logs".into());
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err("must not contain a query or fragment".into());
+            return Err("has a query or fragment, which would break request signing".into());
         }
         let host = match url.host_str() {
             Some(h) if !h.is_empty() => h.to_string(),
@@ -109,6 +111,17 @@ impl Endpoint {
             port,
             path,
         })
+    }
+
+    /// Plain http is only private on the machine itself; anywhere else, signed requests and
+    /// their answers cross the network readable.
+    pub fn is_plain_http_off_this_machine(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        self.scheme == "http" && !loopback
     }
 
     /// `scheme://host:port/path`, without any query.
@@ -288,32 +301,33 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The flat `key: value` subset of YAML the SDKs write. Comments, blank lines and lines that are
-/// not `key: value` are skipped; values may be single- or double-quoted.
-fn parse_flat_yaml(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line == "---" {
-            continue;
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let key = key.trim();
-        let mut value = value.trim();
-        let quoted = value.len() >= 2
-            && ((value.starts_with('"') && value.ends_with('"'))
-                || (value.starts_with('\'') && value.ends_with('\'')));
-        if quoted {
-            value = &value[1..value.len() - 1];
-        } else if let Some(i) = value.find(" #") {
-            // An unquoted value ends at a comment.
-            value = value[..i].trim_end();
-        }
-        out.push((key.to_string(), value.to_string()));
+/// `~/.qingcloud/config.yaml` as the SDKs and the CLI read it: a YAML mapping whose scalar
+/// values (strings, numbers, booleans) are the settings. Anything else in the mapping is
+/// ignored. The error says where the YAML breaks, never what the file holds (it holds a secret).
+fn parse_config_yaml(text: &str) -> Result<Vec<(String, String)>, String> {
+    use serde_norway::Value;
+    let scalar = |v: Value| match v {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let document: Value = serde_norway::from_str(text).map_err(|e| match e.location() {
+        Some(at) => format!(
+            "it is not valid YAML (line {}, column {})",
+            at.line(),
+            at.column()
+        ),
+        None => "it is not valid YAML".to_string(),
+    })?;
+    match document {
+        Value::Null => Ok(Vec::new()),
+        Value::Mapping(map) => Ok(map
+            .into_iter()
+            .filter_map(|(k, v)| Some((scalar(k)?, scalar(v)?)))
+            .collect()),
+        _ => Err("it is not a mapping of `key: value` lines".into()),
     }
-    out
 }
 
 /// The values read from the config file.
@@ -324,7 +338,6 @@ struct FileSettings {
 
 impl FileSettings {
     fn get(&self, key: &str) -> Option<String> {
-        // The last occurrence wins, as in YAML loaders that tolerate duplicates.
         self.values
             .iter()
             .rev()
@@ -343,9 +356,15 @@ fn read_file(path: Option<&Path>) -> Result<FileSettings, ConfigError> {
         return Ok(FileSettings::default());
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(FileSettings {
-            values: parse_flat_yaml(&text),
-        }),
+        Ok(text) => match parse_config_yaml(&text) {
+            Ok(values) => Ok(FileSettings { values }),
+            // Like an unreadable file: the settings it holds cannot be trusted or ignored.
+            Err(reason) => Err(ConfigError::Invalid {
+                setting: "access_key",
+                origin: path.display().to_string(),
+                reason,
+            }),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
         // An unreadable file that exists is reported: silently ignoring it would hide the reason
         // for a later "no access key" error.
@@ -359,12 +378,6 @@ fn read_file(path: Option<&Path>) -> Result<FileSettings, ConfigError> {
 
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
-/// `resolve` with the process's environment and the user's home directory.
-pub fn resolve_from_process(settings: &ProviderSettings) -> Result<ClientConfig, ConfigError> {
-    let home = std::env::home_dir();
-    resolve(settings, &|name| std::env::var(name).ok(), home.as_deref())
 }
 
 /// Builds the client configuration from the three sources, `env` standing in for
@@ -405,14 +418,14 @@ pub fn resolve(
     let (secret_key, secret_key_origin) =
         pick("secret_key", &settings.secret_key).ok_or(missing("secret_key"))?;
     let (zone, zone_origin) = pick("zone", &settings.zone).ok_or(missing("zone"))?;
-    if !zone
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !crate::ids::is_zone(&zone) {
         return Err(ConfigError::Invalid {
             setting: "zone",
             origin: zone_origin,
-            reason: format!("{zone:?} is not a zone name such as pek3a or sh1a"),
+            reason: format!(
+                "{zone:?} is not a QingCloud zone: {}",
+                crate::ids::ZONE_RULE
+            ),
         });
     }
 
@@ -423,10 +436,10 @@ pub fn resolve(
                 .map(|v| (v, "the environment variable QINGCLOUD_ENDPOINT".into()))
         }) {
         Some((text, origin)) => {
-            let endpoint = Endpoint::parse(&text).map_err(|reason| ConfigError::Invalid {
+            let endpoint = Endpoint::parse(&text).map_err(|why| ConfigError::Invalid {
                 setting: "endpoint",
                 origin: origin.clone(),
-                reason,
+                reason: format!("it {why}"),
             })?;
             (endpoint, origin)
         }
@@ -494,10 +507,10 @@ fn endpoint_from_file(
     };
     match Endpoint::parse(&format!("{scheme}://{host}{port}{path}")) {
         Ok(endpoint) => Ok((endpoint, origin)),
-        Err(reason) => Err(ConfigError::Invalid {
+        Err(why) => Err(ConfigError::Invalid {
             setting: "endpoint",
             origin,
-            reason,
+            reason: format!("it {why}"),
         }),
     }
 }
@@ -680,17 +693,38 @@ mod tests {
     }
 
     #[test]
-    fn yaml_subset() {
-        let v = parse_flat_yaml(
-            "# comment\n---\nzone: pek3a # trailing\nqy_secret_access_key: 'a: #b'\n\nweird line\n",
-        );
-        assert_eq!(
-            v,
-            vec![
-                ("zone".to_string(), "pek3a".to_string()),
-                ("qy_secret_access_key".to_string(), "a: #b".to_string()),
-            ]
-        );
+    fn the_config_file_is_yaml_as_the_sdks_write_it() {
+        let v = parse_config_yaml(
+            "# written by qingcloud-cli\n---\nzone: pek3a # trailing\n\
+             qy_secret_access_key: 'a: #b'\nqy_access_key_id: \"K\\tEY\\u0041\"\n\
+             port: 443\nprotocol: https\nextra: [1, 2]\n",
+        )
+        .unwrap();
+        let get = |k: &str| v.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("zone"), Some("pek3a"));
+        assert_eq!(get("qy_secret_access_key"), Some("a: #b"));
+        assert_eq!(get("qy_access_key_id"), Some("K\tEYA"));
+        assert_eq!(get("port"), Some("443"));
+        assert_eq!(get("extra"), None, "a list is not a setting");
+        assert_eq!(parse_config_yaml("").unwrap(), Vec::new());
+        assert_eq!(parse_config_yaml("# only a comment\n").unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn a_broken_config_file_is_an_error_naming_the_place_not_the_content() {
+        let home = home_with("qy_access_key_id: 'KEY\nqy_secret_access_key: TOPSECRET\n");
+        let err = resolve(
+            &ProviderSettings::default(),
+            &env_of(&[]),
+            Some(home.path()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("config.yaml"), "{err}");
+        assert!(err.contains("not valid YAML (line"), "{err}");
+        assert!(!err.contains("TOPSECRET"), "{err}");
+        let list = parse_config_yaml("- a\n- b\n").unwrap_err();
+        assert!(list.contains("not a mapping"), "{list}");
     }
 
     #[test]

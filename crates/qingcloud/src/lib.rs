@@ -13,6 +13,7 @@ mod cluster_batch;
 mod clusters;
 pub mod credentials;
 pub mod error;
+pub mod ids;
 pub mod jobs;
 pub mod listing;
 pub mod model;
@@ -32,7 +33,6 @@ pub use client::{Client, HttpResponse, ReqwestTransport, Transport, TransportFai
 pub use clock::{Clock, SystemClock, format_timestamp};
 pub use credentials::{
     ClientConfig, ConfigError, DEFAULT_ENDPOINT, Endpoint, ProviderSettings, Secret, resolve,
-    resolve_from_process,
 };
 pub use error::{Error, TransportKind};
 pub use jobs::{WaitError, WaitPolicy};

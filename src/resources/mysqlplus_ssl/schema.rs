@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::provider::{zone_error, zone_is_valid};
+use qingcloud::ids;
 use qingcloud::ssl::{Prior, Setting};
 use tfplugin::framework::duration::parse_duration;
 use tfplugin::framework::{
@@ -17,9 +18,6 @@ pub const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
 /// A configuring_SSL job restarts MySQL, which takes longer than this in practice: a shorter
 /// timeout submits the job (a restart) and reports a failure at once, which helps no one.
 pub const MIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// Real cluster IDs are 11 characters; anything this long is a mistake, and echoing it whole
-/// in every message would bury the message.
-const CLUSTER_ID_MAX: usize = 64;
 
 pub fn schema() -> Schema {
     let timeouts = Block {
@@ -124,21 +122,14 @@ pub fn identity(cluster_id: &str, zone: &str) -> Value {
     ])
 }
 
-/// Cluster IDs are `cl-` and lower-case letters and digits.
 pub fn cluster_id_is_valid(id: &str) -> bool {
-    id.len() <= CLUSTER_ID_MAX
-        && id.strip_prefix("cl-").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
+    ids::is_cluster_id(id)
 }
 
 /// The value as a message may quote it: long ones are cut, so a pasted file does not fill the
 /// screen.
 fn quoted(id: &str) -> String {
-    if id.chars().count() <= CLUSTER_ID_MAX {
+    if id.chars().count() <= ids::CLUSTER_ID_MAX {
         return format!("{id:?}");
     }
     let head: String = id.chars().take(24).collect();
@@ -149,10 +140,10 @@ pub fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
     Diagnostic::error(
         "Invalid cluster ID",
         format!(
-            "{} is not a QingCloud cluster ID: it must be \"cl-\" followed by lower-case \
-             letters and digits (at most {CLUSTER_ID_MAX} characters), such as \"cl-ouhutv70\". \
-             Find it in the console or with `qingcloud iaas describe-clusters`.",
-            quoted(id)
+            "{} is not a QingCloud cluster ID: it must be {}. Find it in the console or with \
+             `qingcloud iaas describe-clusters`.",
+            quoted(id),
+            ids::CLUSTER_ID_RULE
         ),
     )
     .at(path)
