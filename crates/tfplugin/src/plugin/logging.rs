@@ -4,7 +4,7 @@
 //! `@message`, `@timestamp` becomes a log entry at that level, shown under TF_LOG /
 //! TF_LOG_PROVIDER; other keys become fields. stdout is never used: it carries the handshake.
 
-use super::Identity;
+use super::identity::Identity;
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -9,11 +9,13 @@ mod conn;
 mod controller;
 pub mod env;
 pub mod handshake;
+mod identity;
 mod listener;
 pub mod logging;
 mod serve;
 pub mod tls;
 
+pub use identity::Identity;
 pub use logging::init_logging;
 
 use env::{EnvError, PluginEnv};
@@ -22,20 +24,6 @@ use std::io::Write;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
-
-/// Everything the host says about the provider it serves; the host itself knows no provider.
-#[derive(Debug, Clone, Copy)]
-pub struct Identity {
-    /// The provider's type name (`qingcloud`): hclog's `provider.NAME` module, socket names.
-    pub name: &'static str,
-    /// `registry.terraform.io/NAMESPACE/NAME`: the key of TF_REATTACH_PROVIDERS in --debug mode.
-    pub address: &'static str,
-    /// The binary's name, which prefixes start-up errors on stderr.
-    pub binary: &'static str,
-    /// Crates (tracing targets) whose logs follow TF_LOG's level; other libraries log at info
-    /// at most.
-    pub log_targets: &'static [&'static str],
-}
 
 /// Runs as a Terraform plugin: checks the environment Terraform set, prints the handshake and
 /// serves until Terraform calls GRPCController.Shutdown. Exit code 1 on any start-up error.
