@@ -30,7 +30,7 @@ use super::credentials::ClientConfig;
 use super::error::{Error, TlsFailure, TransportKind, describe_reqwest_error};
 use super::jobs::ZonePoller;
 use super::rate_limit::RateLimiter;
-use super::retry::{Attempts, Decision, RetryClass};
+use super::retry::{Attempts, Decision, RetryClass, classify};
 use super::signer;
 
 /// An HTTP answer, whatever its status.
@@ -403,7 +403,7 @@ impl Client {
                 .clock
                 .instant()
                 .saturating_duration_since(started);
-            if err.retryable_kind() == RetryClass::OddAnswer {
+            if classify(&err) == RetryClass::OddAnswer {
                 so_far.odd_answers += 1;
             }
             let decision = policy.decide(&err, idempotent, so_far, fastrand::f64());
@@ -415,7 +415,7 @@ impl Client {
                     return Err(self.explain(err, so_far));
                 }
                 Decision::RetryAfter(delay) => {
-                    if err.retryable_kind() == RetryClass::FreshTimestampOnce {
+                    if classify(&err) == RetryClass::FreshTimestampOnce {
                         so_far.fresh_timestamp_used = true;
                     }
                     tracing::debug!(

@@ -190,11 +190,6 @@ impl Error {
         }
     }
 
-    /// How the retry policy treats this error (see `retry::classify`).
-    pub fn retryable_kind(&self) -> crate::retry::RetryClass {
-        crate::retry::classify(self)
-    }
-
     /// ret_code 1400: the resource is busy or in a state that cannot change now.
     pub fn is_busy(&self) -> bool {
         self.ret_code() == Some(1400)

@@ -1216,7 +1216,7 @@ mod tests {
 
     async fn read_err(api: &Arc<FakeApi>) -> String {
         let err = read(api, None, HistoryPolicy::default()).await.unwrap_err();
-        assert_eq!(err.retryable_kind(), crate::RetryClass::Never);
+        assert_eq!(crate::retry::classify(&err), crate::RetryClass::Never);
         assert!(err.to_string().contains("unusable answer"), "{err}");
         unusable_detail(err)
     }
