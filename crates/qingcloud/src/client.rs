@@ -4,16 +4,12 @@
 //! The HTTP layer sits behind `Transport` so tests can count and script requests without a
 //! network (the default is one pooled reqwest client per `Client`).
 //!
-//! Cancellation. Dropping a `Client::call` future at any await point is safe: the request's
-//! connection is closed instead of pooled, a rate-limiter token already taken is simply spent,
-//! and nothing else is left half-done (a shared cluster lookup runs in its own task and its
-//! other waiters still get their answer). What dropping cannot tell the caller is whether a
-//! non-idempotent request already reached the server. `Client::call_cancellable` and
-//! `Client::stop` end a call promptly with an error that says so (`Error::is_cancelled`,
-//! `Error::outcome_unknown`): they stop pacing waits and backoff sleeps at once and cut off an
-//! idempotent request in flight, but let a non-idempotent request that is already on the wire
-//! finish (bounded by the per-attempt timeout), because its answer (a job id) is what tells the
-//! caller what the server is now doing.
+//! Cancellation is dropping: a `Client::call` future may be dropped at any await point. The
+//! request's connection is closed instead of pooled, a rate-limiter token already taken is
+//! simply spent, and nothing else is left half-done (a shared cluster lookup runs in its own task
+//! and its other waiters still get their answer). Dropping cannot tell whether a non-idempotent
+//! request already reached the server, so a caller that needs to know does not drop one: its
+//! answer (a job id) says what the server is now doing.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use super::clock::{Clock, SystemClock, format_timestamp};
 use super::cluster_batch::ClusterBatches;
@@ -225,8 +220,6 @@ pub(crate) struct Inner {
     /// One job poller per zone, created on demand and removed when it has nothing to poll.
     pub(crate) pollers: Mutex<HashMap<String, Arc<ZonePoller>>>,
     pub(crate) cluster_batches: ClusterBatches,
-    /// Fired by `Client::stop`: every call of every clone ends promptly.
-    stop: CancellationToken,
 }
 
 /// The QingCloud API client. Cheap to clone; clones share connections, the rate limiter and the
@@ -266,7 +259,6 @@ impl Client {
                 limiter,
                 pollers: Mutex::new(HashMap::new()),
                 cluster_batches: ClusterBatches::default(),
-                stop: CancellationToken::new(),
             }),
         }
     }
@@ -283,18 +275,6 @@ impl Client {
         &self.inner.clock
     }
 
-    /// Ends every call of this client and its clones promptly, now and from now on, including
-    /// those made by background tasks (shared cluster lookups, job polling): meant for
-    /// Terraform's StopProvider, after which the process is about to exit. See the module
-    /// documentation for what "promptly" means for non-idempotent calls.
-    pub fn stop(&self) {
-        self.inner.stop.cancel();
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        self.inner.stop.is_cancelled()
-    }
-
     /// Calls `action` in `zone`. `idempotent == false` restricts retries to failures where the
     /// server certainly did not act; an ambiguous failure comes back with `outcome_unknown()`.
     pub async fn call(
@@ -304,83 +284,16 @@ impl Client {
         params: Vec<(String, String)>,
         idempotent: bool,
     ) -> Result<Value, Error> {
-        self.call_until(action, zone, params, idempotent, None)
-            .await
-    }
-
-    /// `call`, ending early with an `is_cancelled()` error once `cancel` fires (or the client
-    /// is stopped): pacing waits and backoff sleeps end at once, an idempotent request in
-    /// flight is abandoned, a non-idempotent one already sent is allowed to finish. Cheap: no
-    /// task is spawned, the token is only polled alongside the call.
-    pub async fn call_cancellable(
-        &self,
-        action: &str,
-        zone: &str,
-        params: Vec<(String, String)>,
-        idempotent: bool,
-        cancel: &CancellationToken,
-    ) -> Result<Value, Error> {
-        self.call_until(action, zone, params, idempotent, Some(cancel))
-            .await
-    }
-
-    /// Resolves once the client is stopped or `cancel` fires; never when neither can happen.
-    async fn cancelled(&self, cancel: Option<&CancellationToken>) {
-        match cancel {
-            Some(token) => tokio::select! {
-                _ = self.inner.stop.cancelled() => {}
-                _ = token.cancelled() => {}
-            },
-            None => self.inner.stop.cancelled().await,
-        }
-    }
-
-    fn is_cancelled(&self, cancel: Option<&CancellationToken>) -> bool {
-        self.is_stopped() || cancel.is_some_and(CancellationToken::is_cancelled)
-    }
-
-    async fn call_until(
-        &self,
-        action: &str,
-        zone: &str,
-        params: Vec<(String, String)>,
-        idempotent: bool,
-        cancel: Option<&CancellationToken>,
-    ) -> Result<Value, Error> {
         let policy = &self.inner.config.retry;
         let started = self.inner.clock.instant();
         let mut so_far = Attempts::default();
-        let cancelled = || Error::Transport {
-            kind: TransportKind::Cancelled,
-            detail: String::new(),
-            action: action.to_string(),
-            zone: zone.to_string(),
-        };
         loop {
-            // `biased`: work that is already done wins over a cancellation that arrived with it.
-            tokio::select! {
-                biased;
-                _ = self.inner.limiter.acquire() => {}
-                _ = self.cancelled(cancel) => return Err(cancelled()),
-            }
-            // The pacing wait may have ended on its own just as the token fired.
-            if self.is_cancelled(cancel) {
-                return Err(cancelled());
-            }
+            self.inner.limiter.acquire().await;
             so_far.made += 1;
             let attempt = so_far.made;
             tracing::debug!(action, zone, attempt, "qingcloud request");
             let sent_at = self.inner.clock.instant();
-            let result = if idempotent {
-                tokio::select! {
-                    biased;
-                    result = self.attempt(action, zone, &params) => result,
-                    _ = self.cancelled(cancel) => return Err(cancelled()),
-                }
-            } else {
-                // Its answer says what the server is now doing: worth the wait.
-                self.attempt(action, zone, &params).await
-            };
+            let result = self.attempt(action, zone, &params).await;
             let elapsed_ms = self
                 .inner
                 .clock
@@ -429,13 +342,7 @@ impl Client {
                         "qingcloud call will be retried"
                     );
                     if !delay.is_zero() {
-                        // A retry only follows a failure where the server did not act (or
-                        // the call is idempotent), so stopping here loses nothing.
-                        tokio::select! {
-                            biased;
-                            _ = self.inner.clock.sleep(delay) => {}
-                            _ = self.cancelled(cancel) => return Err(cancelled()),
-                        }
+                        self.inner.clock.sleep(delay).await;
                     }
                 }
             }
@@ -733,32 +640,9 @@ mod tests {
         Duration::ZERO
     }
 
-    async fn read(client: &Client, cancel: Option<&CancellationToken>) -> Result<Value, Error> {
+    async fn read(client: &Client) -> Result<Value, Error> {
         let params = vec![("clusters.1".to_string(), "cl-1".to_string())];
-        match cancel {
-            Some(c) => {
-                client
-                    .call_cancellable("DescribeClusters", "pek3a", params, true, c)
-                    .await
-            }
-            None => client.call("DescribeClusters", "pek3a", params, true).await,
-        }
-    }
-
-    async fn submit(client: &Client, cancel: &CancellationToken) -> Result<Value, Error> {
-        let params = vec![("cluster".to_string(), "cl-1".to_string())];
-        client
-            .call_cancellable("RunClusterCustomService", "pek3a", params, false, cancel)
-            .await
-    }
-
-    /// Cancels `token` after `after` on tokio's clock.
-    fn cancel_after(token: &CancellationToken, after: Duration) {
-        let token = token.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            token.cancel();
-        });
+        client.call("DescribeClusters", "pek3a", params, true).await
     }
 
     #[test]
@@ -820,7 +704,7 @@ mod tests {
     async fn html_answers_give_up_after_three_attempts_within_seconds() {
         let f = fixture(|_| body("<html>maintenance</html>"), no_delay);
         let started = Instant::now();
-        let err = read(&f.client, None).await.unwrap_err();
+        let err = read(&f.client).await.unwrap_err();
         let took = started.elapsed();
         assert_eq!(f.sent(), 3);
         // Two backoffs of 0.5 s and 1 s, each shortened by up to half (jitter).
@@ -858,7 +742,7 @@ mod tests {
             no_delay,
         );
         let started = Instant::now();
-        let err = read(&f.client, None).await.unwrap_err();
+        let err = read(&f.client).await.unwrap_err();
         assert_eq!((f.sent(), started.elapsed()), (1, Duration::ZERO));
         assert_eq!(
             err.to_string(),
@@ -875,7 +759,7 @@ mod tests {
             |_| body(r#"{"ret_code":1200,"message":"AuthFailure, signature not matched"}"#),
             no_delay,
         );
-        let err = read(&f.client, None).await.unwrap_err();
+        let err = read(&f.client).await.unwrap_err();
         assert_eq!((err.ret_code(), f.sent()), (Some(1200), 1));
         assert_eq!(
             err.to_string(),
@@ -895,7 +779,7 @@ mod tests {
             |_| body(r#"{"ret_code":1300,"message":"RequestExpired"}"#),
             no_delay,
         );
-        let err = read(&f.client, None).await.unwrap_err();
+        let err = read(&f.client).await.unwrap_err();
         // Once more with a fresh time_stamp, then the hint.
         assert_eq!((err.ret_code(), f.sent()), (Some(1300), 2));
         let text = err.to_string();
@@ -907,78 +791,6 @@ mod tests {
             ),
             "{text}"
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn cancelling_ends_a_backoff_sleep_at_once() {
-        let f = fixture(|_| body(r#"{"ret_code":5100,"message":"busy"}"#), no_delay);
-        let token = CancellationToken::new();
-        cancel_after(&token, Duration::from_secs(3));
-        let started = Instant::now();
-        let err = read(&f.client, Some(&token)).await.unwrap_err();
-        // Without the token this call would retry for two minutes.
-        assert_eq!(started.elapsed(), Duration::from_secs(3));
-        assert!(err.is_cancelled(), "{err:?}");
-        assert!(!err.outcome_unknown());
-        assert!(f.sent() < 6, "{}", f.sent());
-        assert_eq!(
-            err.to_string(),
-            "QingCloud DescribeClusters in zone pek3a: cancelled before an answer arrived"
-        );
-
-        // A token that has already fired sends nothing.
-        let before = f.sent();
-        assert!(
-            read(&f.client, Some(&token))
-                .await
-                .unwrap_err()
-                .is_cancelled()
-        );
-        assert_eq!(f.sent(), before);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_idempotent_request_in_flight_is_abandoned() {
-        let f = fixture(|_| body(r#"{"ret_code":0}"#), |_| Duration::from_secs(30));
-        let token = CancellationToken::new();
-        cancel_after(&token, Duration::from_secs(1));
-        let started = Instant::now();
-        let err = read(&f.client, Some(&token)).await.unwrap_err();
-        assert!(err.is_cancelled());
-        assert_eq!(started.elapsed(), Duration::from_secs(1));
-        assert_eq!((f.sent(), f.delivered()), (1, 0));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_non_idempotent_request_already_sent_is_let_finish() {
-        let f = fixture(
-            |_| body(r#"{"ret_code":0,"job_id":"j-1"}"#),
-            |_| Duration::from_secs(5),
-        );
-        let token = CancellationToken::new();
-        cancel_after(&token, Duration::from_secs(1));
-        let started = Instant::now();
-        // The job id is how the caller learns what the server is now doing.
-        let answer = submit(&f.client, &token).await.unwrap();
-        assert_eq!(answer["job_id"], "j-1");
-        assert_eq!(started.elapsed(), Duration::from_secs(5));
-        // But none is started once cancelled.
-        let err = submit(&f.client, &token).await.unwrap_err();
-        assert!(err.is_cancelled() && !err.outcome_unknown(), "{err:?}");
-        assert_eq!(f.sent(), 1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn stop_ends_the_calls_of_every_clone() {
-        let f = fixture(|_| body(r#"{"ret_code":5000}"#), no_delay);
-        let clone = f.client.clone();
-        let call = tokio::spawn(async move { read(&clone, None).await });
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert!(!f.client.is_stopped());
-        f.client.stop();
-        let err = call.await.unwrap().unwrap_err();
-        assert!(err.is_cancelled(), "{err:?}");
-        assert!(read(&f.client, None).await.unwrap_err().is_cancelled());
     }
 
     #[tokio::test(start_paused = true)]
@@ -994,9 +806,9 @@ mod tests {
                 }
             },
         );
-        let dropped = tokio::time::timeout(Duration::from_secs(1), read(&f.client, None)).await;
+        let dropped = tokio::time::timeout(Duration::from_secs(1), read(&f.client)).await;
         assert!(dropped.is_err(), "the first call should still be waiting");
-        read(&f.client, None).await.unwrap();
+        read(&f.client).await.unwrap();
         assert_eq!((f.sent(), f.delivered()), (2, 1));
     }
 }

@@ -30,10 +30,6 @@ pub enum TransportKind {
     /// The TLS handshake failed: nothing was sent, and (unlike a dropped connection) the same
     /// server will fail the same way next time.
     Tls(TlsFailure),
-    /// The caller cancelled the call (Terraform's StopProvider). For a non-idempotent call this
-    /// only ever happens before its request went out; an idempotent one may also be cut off in
-    /// flight, which does not matter for a read.
-    Cancelled,
 }
 
 /// Why a TLS handshake failed, in the terms a person can act on.
@@ -84,10 +80,7 @@ impl TransportKind {
     /// True when the request may have reached the server and been acted on.
     pub fn maybe_sent(self) -> bool {
         match self {
-            TransportKind::Connect
-            | TransportKind::Setup
-            | TransportKind::Tls(_)
-            | TransportKind::Cancelled => false,
+            TransportKind::Connect | TransportKind::Setup | TransportKind::Tls(_) => false,
             // A 4xx comes from a front end that refused the request; a 5xx may come from a proxy
             // after the backend already started the work, so only 5xx is ambiguous.
             TransportKind::HttpStatus(code) => code >= 500,
@@ -110,7 +103,6 @@ impl fmt::Display for TransportKind {
             TransportKind::Other => f.write_str("request failed"),
             TransportKind::Setup => f.write_str("the HTTP client could not be set up"),
             TransportKind::Tls(failure) => failure.fmt(f),
-            TransportKind::Cancelled => f.write_str("cancelled before an answer arrived"),
         }
     }
 }
@@ -193,17 +185,6 @@ impl Error {
     /// ret_code 1400: the resource is busy or in a state that cannot change now.
     pub fn is_busy(&self) -> bool {
         self.ret_code() == Some(1400)
-    }
-
-    /// The call was cancelled by its caller (see `Client::call_cancellable`, `Client::stop`).
-    pub fn is_cancelled(&self) -> bool {
-        matches!(
-            self,
-            Error::Transport {
-                kind: TransportKind::Cancelled,
-                ..
-            }
-        )
     }
 
     /// ret_code 2100: the resource does not exist.

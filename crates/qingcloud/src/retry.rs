@@ -22,7 +22,7 @@ pub enum RetryClass {
     OddAnswer,
     /// Everything else (1100, 1101, 1200, 2100, 2400, HTTP 4xx, unknown codes), and what
     /// cannot heal by itself: TLS failures (an untrusted certificate, a plain-HTTP port), a
-    /// client that cannot be set up, a cancelled call.
+    /// client that cannot be set up.
     Never,
 }
 
@@ -38,9 +38,7 @@ pub fn classify(err: &Error) -> RetryClass {
         Error::Transport { kind, .. } => match kind {
             TransportKind::HttpStatus(429) => RetryClass::SlowBackoff,
             TransportKind::HttpStatus(code) if *code < 500 => RetryClass::Never,
-            TransportKind::Setup | TransportKind::Tls(_) | TransportKind::Cancelled => {
-                RetryClass::Never
-            }
+            TransportKind::Setup | TransportKind::Tls(_) => RetryClass::Never,
             TransportKind::Connect
             | TransportKind::Timeout
             | TransportKind::Reset
@@ -236,7 +234,6 @@ mod tests {
         }
         for kind in [
             TransportKind::Setup,
-            TransportKind::Cancelled,
             TransportKind::Tls(TlsFailure::Untrusted),
             TransportKind::Tls(TlsFailure::WrongHost),
             TransportKind::Tls(TlsFailure::NotValidNow),
@@ -382,7 +379,6 @@ mod tests {
             TransportKind::Tls(TlsFailure::Untrusted),
             TransportKind::Tls(TlsFailure::NotTls),
             TransportKind::Setup,
-            TransportKind::Cancelled,
         ] {
             assert_eq!(
                 p.decide(&transport(kind), true, first(), 0.0),
