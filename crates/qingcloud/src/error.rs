@@ -247,48 +247,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Renders an error chain without the URL (which holds the signature) into one line.
-pub(crate) fn describe_reqwest_error(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !part.is_empty() && !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
-    scrub_query(&text)
-}
-
-/// Belt and braces: drop anything after a `?` or a `signature=` in a message from a library, in
-/// case some layer printed a URL of its own.
-pub(crate) fn scrub_query(text: &str) -> String {
-    let cut = [text.find('?'), text.find("signature=")]
-        .into_iter()
-        .flatten()
-        .min();
-    match cut {
-        Some(i) => format!("{}[redacted]", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scrubbing_removes_queries() {
-        assert_eq!(
-            scrub_query("error for http://h/iaas/?a=1&signature=abc"),
-            "error for http://h/iaas/[redacted]"
-        );
-        assert_eq!(scrub_query("x signature=abc"), "x [redacted]");
-        assert_eq!(scrub_query("plain"), "plain");
-    }
 
     #[test]
     fn outcome_unknown_by_kind() {

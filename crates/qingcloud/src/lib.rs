@@ -7,6 +7,7 @@
 //! configuring_SSL service's domain logic.
 
 mod actions;
+mod call;
 pub mod client;
 pub mod clock;
 mod cluster_batch;
@@ -20,15 +21,14 @@ pub mod rate_limit;
 pub mod retry;
 pub mod signer;
 pub mod ssl;
+pub mod transport;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 #[cfg(test)]
 mod tests_http;
 
-pub use actions::JobsPage;
-pub use actions::MAX_IDS_PER_CALL;
-pub use client::{Client, HttpResponse, ReqwestTransport, Transport, TransportFailure};
+pub use client::Client;
 pub use clock::{Clock, SystemClock, format_timestamp};
 pub use credentials::{
     ClientConfig, ConfigError, DEFAULT_ENDPOINT, Endpoint, ProviderSettings, Secret, resolve,
@@ -36,10 +36,12 @@ pub use credentials::{
 };
 pub use error::{Error, TransportKind};
 pub use jobs::{WaitError, WaitPolicy};
+pub use listing::{ClusterFilter, ClusterPages, PageError};
 pub use model::{Cluster, Directive, Job, JobStatus, MYSQL_PLUS_APP_IDS};
 pub use rate_limit::{RateLimit, RateLimiter};
 pub use retry::{RetryClass, RetryPolicy};
 pub use ssl::{
-    HistoryPolicy, Prior, Setting, SslJobKind, SslState, configssl_value, parse_configssl,
-    ssl_job_kind, ssl_job_setting,
+    HistoryPolicy, Prior, Setting, SslJobKind, SslService, SslState, configssl_value,
+    parse_configssl, ssl_job_kind, ssl_job_setting,
 };
+pub use transport::{HttpResponse, ReqwestTransport, Transport, TransportFailure};

@@ -45,6 +45,7 @@ impl Default for RateLimit {
 
 impl RateLimit {
     /// No pacing at all, whatever the server says (unit tests).
+    #[cfg(any(test, feature = "test-util"))]
     pub fn off() -> Self {
         RateLimit {
             adaptive: false,
