@@ -51,7 +51,7 @@ pub enum TlsFailure {
 
 impl TlsFailure {
     /// What to do about it; empty when there is nothing more specific than the message.
-    pub fn advice(self) -> &'static str {
+    pub(crate) fn advice(self) -> &'static str {
         match self {
             TlsFailure::Untrusted => "check `endpoint`, or install its CA / set SSL_CERT_FILE",
             TlsFailure::WrongHost => "check the host name in `endpoint`",
@@ -78,7 +78,7 @@ impl fmt::Display for TlsFailure {
 
 impl TransportKind {
     /// True when the request may have reached the server and been acted on.
-    pub fn maybe_sent(self) -> bool {
+    pub(crate) fn maybe_sent(self) -> bool {
         match self {
             TransportKind::Connect | TransportKind::Setup | TransportKind::Tls(_) => false,
             // A 4xx comes from a front end that refused the request; a 5xx may come from a proxy
@@ -142,26 +142,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn action(&self) -> &str {
-        match self {
-            Error::Api { action, .. }
-            | Error::Transport { action, .. }
-            | Error::BadResponse { action, .. }
-            | Error::UnusableAnswer { action, .. } => action,
-        }
-    }
-
-    pub fn zone(&self) -> &str {
-        match self {
-            Error::Api { zone, .. }
-            | Error::Transport { zone, .. }
-            | Error::BadResponse { zone, .. }
-            | Error::UnusableAnswer { zone, .. } => zone,
-        }
-    }
-
     /// The `ret_code` when the server answered with one.
-    pub fn ret_code(&self) -> Option<i64> {
+    pub(crate) fn ret_code(&self) -> Option<i64> {
         match self {
             Error::Api { ret_code, .. } => Some(*ret_code),
             _ => None,

@@ -38,16 +38,16 @@ pub(crate) trait JobSource: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitPolicy {
     /// The first look comes this long after the wait starts.
-    pub first_look: Duration,
+    pub(crate) first_look: Duration,
     /// The delay after the first look.
-    pub initial_delay: Duration,
+    pub(crate) initial_delay: Duration,
     /// Each delay is the previous one times this.
-    pub multiplier: f64,
-    pub max_delay: Duration,
+    pub(crate) multiplier: f64,
+    pub(crate) max_delay: Duration,
     /// A job DescribeJobs does not list counts as not found only after this many rounds and
     /// this much time: a new job may take a moment to be listed.
-    pub missing_rounds: u32,
-    pub missing_grace: Duration,
+    pub(crate) missing_rounds: u32,
+    pub(crate) missing_grace: Duration,
 }
 
 impl Default for WaitPolicy {
@@ -64,7 +64,7 @@ impl Default for WaitPolicy {
 }
 
 impl WaitPolicy {
-    pub fn next_delay(&self, current: Duration) -> Duration {
+    pub(crate) fn next_delay(&self, current: Duration) -> Duration {
         let factor = if self.multiplier.is_finite() && self.multiplier >= 1.0 {
             self.multiplier
         } else {

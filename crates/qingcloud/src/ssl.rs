@@ -40,7 +40,7 @@ const SUBMISSIONS: u32 = 5;
 
 /// The value the parameter table documents: `YES` enables, `NO` disables. (The page's example
 /// sends `ON`; `parse_configssl` accepts both when reading jobs.)
-pub fn configssl_value(enabled: bool) -> &'static str {
+pub(crate) fn configssl_value(enabled: bool) -> &'static str {
     if enabled { "YES" } else { "NO" }
 }
 
@@ -54,7 +54,7 @@ pub fn parse_configssl(s: &str) -> Option<bool> {
 
 /// What a job is to the SSL reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslJobKind {
+pub(crate) enum SslJobKind {
     /// Not a configuring_SSL job.
     NotSsl,
     /// A configuring_SSL job for this setting.
@@ -66,7 +66,7 @@ pub enum SslJobKind {
 /// Sorts a job out. Only RunClusterCustomService jobs (or jobs that name no action, which
 /// could be one) can be configuring_SSL jobs; for those the directive must say which service
 /// ran and, for configuring_SSL, which setting.
-pub fn ssl_job_kind(job: &Job) -> SslJobKind {
+pub(crate) fn ssl_job_kind(job: &Job) -> SslJobKind {
     let action = job.job_action.trim();
     if !action.is_empty() && !action.eq_ignore_ascii_case(ACTION) {
         return SslJobKind::NotSsl;
@@ -115,8 +115,8 @@ pub struct Prior<'a> {
 /// calls of `page_size` jobs (at most 100, the API's maximum). Default: 100 × 50, 5,000 jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HistoryPolicy {
-    pub page_size: u32,
-    pub max_pages: u32,
+    page_size: u32,
+    max_pages: u32,
 }
 
 impl Default for HistoryPolicy {
@@ -175,30 +175,6 @@ pub struct SslState {
     /// The ids of every job the reading fetched (the newest page at least): what
     /// `SslService::submit` must not take for the job of its own submission.
     pub seen_job_ids: HashSet<String>,
-}
-
-impl SslState {
-    pub fn is_gone(&self) -> bool {
-        self.cluster.as_ref().is_none_or(Cluster::is_gone)
-    }
-
-    /// The setting, when the reading established it (`Seen` or `PriorStands`).
-    pub fn enabled(&self) -> Option<bool> {
-        match &self.setting {
-            Setting::Seen { enabled, .. } | Setting::PriorStands { enabled } => Some(*enabled),
-            Setting::Unknown { .. } => None,
-        }
-    }
-
-    /// The job the history shows made the setting. None when SSL was never switched (off, the
-    /// default), when the state's job stands (`PriorStands`: keep the state's job id) and when
-    /// the setting is unknown.
-    pub fn setting_job_id(&self) -> Option<&str> {
-        match &self.setting {
-            Setting::Seen { job: Some(job), .. } => Some(&job.job_id),
-            _ => None,
-        }
-    }
 }
 
 /// The direction a listing runs in.
@@ -823,6 +799,31 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::UNIX_EPOCH;
 
+    /// Readings as the tests look at them.
+    impl SslState {
+        fn is_gone(&self) -> bool {
+            self.cluster.as_ref().is_none_or(Cluster::is_gone)
+        }
+
+        /// The setting, when the reading established it (`Seen` or `PriorStands`).
+        fn enabled(&self) -> Option<bool> {
+            match &self.setting {
+                Setting::Seen { enabled, .. } | Setting::PriorStands { enabled } => Some(*enabled),
+                Setting::Unknown { .. } => None,
+            }
+        }
+
+        /// The job the history shows made the setting. None when SSL was never switched (off, the
+        /// default), when the state's job stands (`PriorStands`: keep the state's job id) and when
+        /// the setting is unknown.
+        fn setting_job_id(&self) -> Option<&str> {
+            match &self.setting {
+                Setting::Seen { job: Some(job), .. } => Some(&job.job_id),
+                _ => None,
+            }
+        }
+    }
+
     /// Second `t` of the test's history (2024-01-01 plus t seconds).
     fn at(t: u64) -> String {
         format_timestamp(UNIX_EPOCH + Duration::from_secs(1_704_067_200 + t))
@@ -1224,7 +1225,10 @@ mod tests {
 
     async fn read_err(api: &Arc<FakeApi>) -> String {
         let err = read(api, None, HistoryPolicy::default()).await.unwrap_err();
-        assert_eq!(crate::retry::classify(&err), crate::RetryClass::Never);
+        assert_eq!(
+            crate::retry::classify(&err),
+            crate::retry::RetryClass::Never
+        );
         assert!(err.to_string().contains("unusable answer"), "{err}");
         unusable_detail(err)
     }

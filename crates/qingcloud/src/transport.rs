@@ -41,13 +41,13 @@ pub trait Transport: Send + Sync + 'static {
 /// loads the system's CA certificates (a few milliseconds of file reads and parsing, ~300 files
 /// on Debian), and Terraform configures a provider in processes that never call the API, such as
 /// the plan half of an apply that only creates.
-pub struct ReqwestTransport {
+pub(crate) struct ReqwestTransport {
     connect_timeout: Duration,
     http: Arc<tokio::sync::OnceCell<Result<reqwest::Client, String>>>,
 }
 
 impl ReqwestTransport {
-    pub fn new(connect_timeout: Duration) -> ReqwestTransport {
+    pub(crate) fn new(connect_timeout: Duration) -> ReqwestTransport {
         ReqwestTransport {
             connect_timeout,
             http: Arc::default(),
