@@ -75,10 +75,9 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        // Many attempts, bounded by time: with a third of calls failing (a bad hour of the
-        // API), 5 attempts lost one call in 250 and so one apply of 20 resources in two;
-        // 25 attempts (terraform-provider-aws's default too) within 2 minutes do not. The pacer
-        // already slows everything after a 2500, so its own backoff can be moderate.
+        // Many attempts, bounded by time rather than by count, so that a bad hour of the API
+        // does not fail applies (why 25: docs/performance.md). The pacer already slows
+        // everything after a 2500, so its own backoff can be moderate.
         RetryPolicy {
             max_attempts: 25,
             base_delay: Duration::from_millis(500),

@@ -38,9 +38,8 @@ pub trait Transport: Send + Sync + 'static {
 /// The real transport: one reqwest client, so connections are pooled across all calls.
 ///
 /// The client is built on the first request, not when the provider is configured: building it
-/// loads the system's CA certificates (a few milliseconds of file reads and parsing, ~300 files
-/// on Debian), and Terraform configures a provider in processes that never call the API, such as
-/// the plan half of an apply that only creates.
+/// reads and parses the system's CA certificates, and Terraform configures a provider in
+/// processes that never call the API, such as the plan half of an apply that only creates.
 pub(crate) struct ReqwestTransport {
     connect_timeout: Duration,
     http: Arc<tokio::sync::OnceCell<Result<reqwest::Client, String>>>,
