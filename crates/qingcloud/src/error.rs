@@ -107,7 +107,7 @@ impl fmt::Display for TransportKind {
     }
 }
 
-/// The error of one `Client::call` (after its retries).
+/// The error of one `CallPath::call` (after its retries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// The server answered with `ret_code != 0`.

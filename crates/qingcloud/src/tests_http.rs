@@ -433,7 +433,7 @@ async fn a_timeout_after_sending_is_ambiguous() {
 }
 
 #[tokio::test]
-async fn submit_ssl_adopts_the_job_after_a_timeout_without_resending() {
+async fn ssl_submit_adopts_the_job_after_a_timeout_without_resending() {
     let jobs: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(vec![json!({
         "job_id": "j-old", "job_action": "RunClusterCustomService", "status": "successful",
         "directive": json!({"service": "configuring_SSL",
