@@ -1,21 +1,24 @@
 //! The QingCloud API client. Knows nothing of Terraform.
 //!
-//! `credentials::resolve` builds a `ClientConfig` from arguments, environment and the SDK config
-//! file. `Client` holds one call path (`call`: signs with `signer`, paces with `rate_limit`,
-//! sends through `transport`, retries as `retry` decides) and the components over it: the typed
-//! `actions`, the cluster lookups that share calls (`cluster_batch`), the job waits (`jobs`), the
-//! idle wait (`clusters`) and the listing (`listing`). `ssl` is the configuring_SSL service's
-//! domain logic over a `Client`. Each module uses only modules below it in that order; none
-//! imports one that imports it back.
+//! A module uses only modules of its own line or the lines above it, so none imports one that
+//! imports it back:
+//! - `error`, `clock`, `signer` (shared with the simulator), `model` (QingCloud's records),
+//!   `retry`, `rate_limit`, `jobs` (job waits, over a `JobSource`), `credentials` (arguments,
+//!   environment and the SDK config file -> `ClientConfig`);
+//! - `transport` (one GET), `call` (the one call path: sign, pace, send, retry);
+//! - `actions` (typed actions), `cluster_batch` (lookups sharing calls), `idle` (the idle wait),
+//!   `listing` (a zone's clusters, page by page): components over the call path;
+//! - `client`: `Client` builds the call path and the components and hands calls on;
+//! - `ssl`: the configuring_SSL service (`SslService`) over a `Client`.
 
 mod actions;
 mod call;
 mod client;
 mod clock;
 mod cluster_batch;
-mod clusters;
 pub mod credentials;
 mod error;
+mod idle;
 mod jobs;
 mod listing;
 mod model;

@@ -12,7 +12,8 @@ use super::jobs::{WaitError, WaitPolicy};
 use super::model::Cluster;
 use super::retry::{RetryClass, classify};
 
-/// The idle wait: looks at the cluster (through the shared lookups) on the job waits' schedule.
+/// The idle wait: looks at the cluster through the shared lookups, at once and then after delays
+/// that grow as the job waits' do (`WaitPolicy`).
 pub(crate) struct IdleWait {
     lookups: Arc<ClusterLookups>,
     clock: Arc<dyn Clock>,
