@@ -122,6 +122,13 @@ mod tests {
         IdleWait::new(ClusterLookups::new(path), clock, WaitPolicy::default())
     }
 
+    /// Waits for cl-1 in pek3a for `secs`, uncancelled.
+    async fn wait_secs(idle: &IdleWait, secs: u64) -> Result<Cluster, WaitError> {
+        let never = CancellationToken::new();
+        idle.wait("pek3a", "cl-1", Duration::from_secs(secs), &never)
+            .await
+    }
+
     fn cl(status: &str, transition: &str) -> serde_json::Value {
         json!([{"cluster_id": "cl-1", "status": status, "transition_status": transition}])
     }
@@ -134,15 +141,7 @@ mod tests {
             cl("active", ""),
         ]);
         let idle = idle_wait(&api);
-        let c = idle
-            .wait(
-                "pek3a",
-                "cl-1",
-                Duration::from_secs(60),
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap();
+        let c = wait_secs(&idle, 60).await.unwrap();
         assert_eq!(c.status, "active");
         assert_eq!(api.count("DescribeClusters"), 3);
     }
@@ -156,15 +155,7 @@ mod tests {
         ] {
             let api = cluster_api(vec![states]);
             let idle = idle_wait(&api);
-            let err = idle
-                .wait(
-                    "pek3a",
-                    "cl-1",
-                    Duration::from_secs(60),
-                    &CancellationToken::new(),
-                )
-                .await
-                .unwrap_err();
+            let err = wait_secs(&idle, 60).await.unwrap_err();
             assert_eq!(
                 err,
                 WaitError::ClusterGone {
@@ -180,15 +171,7 @@ mod tests {
     async fn deadline_and_cancel() {
         let api = cluster_api(vec![cl("active", "starting")]);
         let idle = idle_wait(&api);
-        let err = idle
-            .wait(
-                "pek3a",
-                "cl-1",
-                Duration::from_secs(1800),
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap_err();
+        let err = wait_secs(&idle, 1800).await.unwrap_err();
         assert_eq!(
             err,
             WaitError::ClusterNotIdle {
