@@ -2,8 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qingcloud::ssl::{parse_configssl, ssl_job_setting};
-use qingcloud::{Cluster, Job};
+use qingcloud::{Cluster, Job, parse_configssl, ssl_job_setting};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(job) = serde_json::from_slice::<Job>(data) {

@@ -7,8 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use qingcloud::ssl::HistoryPolicy;
-use qingcloud::{self, Client};
+use qingcloud::{self, Client, HistoryPolicy};
 use tfplugin::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
 
 pub use schema::{zone_error, zone_is_valid};

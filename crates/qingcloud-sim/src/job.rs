@@ -12,7 +12,7 @@ pub const CUSTOM_SERVICE_ACTION: &str = "RunClusterCustomService";
 /// Backups of app clusters are snapshots of the cluster resource. Unconfirmed which action name
 /// QingCloud records for a scheduled backup; only its being *not* a custom service matters here.
 pub const BACKUP_ACTION: &str = "CreateSnapshots";
-pub use qingcloud::ssl::{ROLE, SERVICE as SSL_SERVICE};
+pub use qingcloud::{SSL_ROLE as ROLE, SSL_SERVICE};
 pub const OWNER: &str = "usr-qysim001";
 /// "QingCloud MySQL Plus", as the documentation and a real job's directive name it.
 pub const MYSQL_PLUS_APP: &str = qingcloud::MYSQL_PLUS_APP_IDS[0];

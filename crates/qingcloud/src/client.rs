@@ -1,246 +1,54 @@
-//! One signed GET per attempt, retried by `RetryPolicy`, paced by the shared rate limiter
-//! (which slows down when the server answers 2500).
+//! The QingCloud API client: one call path and the components over it, behind one handle.
 //!
-//! The HTTP layer sits behind `Transport` so tests can count and script requests without a
-//! network (the default is one pooled reqwest client per `Client`).
-//!
-//! Cancellation. Dropping a `Client::call` future at any await point is safe: the request's
-//! connection is closed instead of pooled, a rate-limiter token already taken is simply spent,
-//! and nothing else is left half-done (a shared cluster lookup runs in its own task and its
-//! other waiters still get their answer). What dropping cannot tell the caller is whether a
-//! non-idempotent request already reached the server. `Client::call_cancellable` and
-//! `Client::stop` end a call promptly with an error that says so (`Error::is_cancelled`,
-//! `Error::outcome_unknown`): they stop pacing waits and backoff sleeps at once and cut off an
-//! idempotent request in flight, but let a non-idempotent request that is already on the wire
-//! finish (bounded by the per-attempt timeout), because its answer (a job id) is what tells the
-//! caller what the server is now doing.
+//! Every call goes through the `CallPath` (signing, pacing, retries). Over it sit the cluster
+//! lookups (`ClusterLookups`: concurrent lookups in a zone share one DescribeClusters call), the
+//! job waits (`JobPoller`: one DescribeJobs call per round for every wait in a zone) and the idle
+//! wait (`IdleWait`). Each owns its state; `Client` only builds them and hands calls on. Domain
+//! logic over the client, such as `SslService`, lives in its own module.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::clock::{Clock, SystemClock, format_timestamp};
-use super::cluster_batch::ClusterBatches;
+use super::actions::describe_jobs;
+use super::call::CallPath;
+use super::clock::{Clock, SystemClock};
+use super::cluster_batch::ClusterLookups;
 use super::credentials::ClientConfig;
-use super::error::{Error, TlsFailure, TransportKind, describe_reqwest_error};
-use super::jobs::ZonePoller;
-use super::rate_limit::RateLimiter;
-use super::retry::{Attempts, Decision, RetryClass};
-use super::signer;
+use super::error::Error;
+use super::idle::IdleWait;
+use super::jobs::{JobPoller, JobSource, JobsFuture, WaitError};
+use super::listing::{ClusterFilter, ClusterPages};
+use super::model::{Cluster, Job};
+use super::transport::{ReqwestTransport, Transport};
 
-/// An HTTP answer, whatever its status.
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub body: Vec<u8>,
-}
-
-/// Why no HTTP answer arrived. `detail` must not contain the URL.
-#[derive(Debug, Clone)]
-pub struct TransportFailure {
-    pub kind: TransportKind,
-    pub detail: String,
-}
-
-pub type TransportFuture =
-    Pin<Box<dyn Future<Output = Result<HttpResponse, TransportFailure>> + Send>>;
-
-/// Sends one GET. The URL contains the signature: implementations must never log it or put it
-/// in an error.
-pub trait Transport: Send + Sync + 'static {
-    fn get(&self, url: String, timeout: Duration) -> TransportFuture;
-}
-
-/// The real transport: one reqwest client, so connections are pooled across all calls.
-///
-/// The client is built on the first request, not when the provider is configured: building it
-/// loads the system's CA certificates (a few milliseconds of file reads and parsing, ~300 files
-/// on Debian), and Terraform configures a provider in processes that never call the API, such as
-/// the plan half of an apply that only creates.
-pub struct ReqwestTransport {
-    connect_timeout: Duration,
-    http: Arc<tokio::sync::OnceCell<Result<reqwest::Client, String>>>,
-}
-
-impl ReqwestTransport {
-    pub fn new(connect_timeout: Duration) -> ReqwestTransport {
-        ReqwestTransport {
-            connect_timeout,
-            http: Arc::default(),
-        }
-    }
-
-    fn build(connect_timeout: Duration) -> Result<reqwest::Client, String> {
-        reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            // A redirect would resend the signed query elsewhere; QingCloud never redirects.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                "terraform-provider-qingcloud/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()
-            .map_err(|e| {
-                format!(
-                    "{}; CA certificates are read from SSL_CERT_FILE or SSL_CERT_DIR when set, \
-                     else from the system's store (the ca-certificates package on Debian)",
-                    describe_reqwest_error(e)
-                )
-            })
-    }
-}
-
-/// The rustls error somewhere in `err`'s chain of causes, if any.
-///
-/// reqwest wraps hyper's error, which wraps an `io::Error`, which wraps another `io::Error`
-/// carrying the `rustls::Error`. `io::Error::source()` skips its own payload (it returns the
-/// payload's source), so an `io::Error` with a payload is opened with `get_ref()` instead.
-pub(crate) fn rustls_error_in<'a>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a rustls::Error> {
-    let mut next = Some(err);
-    // Bounded, in case some layer ever reports itself as its own cause.
-    for _ in 0..32 {
-        let e = next?;
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        next = match e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(payload) => Some(payload as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    None
-}
-
-/// Sorts a TLS error into what the user can do about it. Every rustls error during the
-/// handshake is deterministic for a given server and trust store; transient trouble (a reset
-/// or a timeout mid-handshake) surfaces as an I/O error without a rustls error inside.
-pub(crate) fn tls_failure_of(err: &rustls::Error) -> TlsFailure {
-    use rustls::CertificateError as C;
-    match err {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::WrongHost,
-            C::Expired
-            | C::ExpiredContext { .. }
-            | C::NotValidYet
-            | C::NotValidYetContext { .. } => TlsFailure::NotValidNow,
-            _ => TlsFailure::Untrusted,
-        },
-        // The first bytes back were not a TLS record: a plain-HTTP server answering our
-        // ClientHello with "HTTP/1.1 400", for instance.
-        rustls::Error::InvalidMessage(_) => TlsFailure::NotTls,
-        _ => TlsFailure::Handshake,
-    }
-}
-
-fn failure_of(err: reqwest::Error) -> TransportFailure {
-    // Only while connecting: the handshake is part of the connection, so nothing was sent. A
-    // TLS error later (mid-answer) may follow a request the server already acted on, and stays
-    // an ambiguous failure below.
-    if err.is_connect()
-        && let Some(tls) = rustls_error_in(&err)
-    {
-        // rustls's own text ("invalid peer certificate: UnknownIssuer") is the precise reason;
-        // reqwest's wrapping around it adds nothing a person needs.
-        return TransportFailure {
-            kind: TransportKind::Tls(tls_failure_of(tls)),
-            detail: super::error::scrub_query(&tls.to_string()),
-        };
-    }
-    // Order matters: a connect timeout is both "connect" and "timeout", and only the first means
-    // nothing was sent.
-    let kind = if err.is_connect() {
-        TransportKind::Connect
-    } else if err.is_timeout() {
-        TransportKind::Timeout
-    } else if err.is_body() || err.is_decode() {
-        TransportKind::BadBody
-    } else if err.is_request() {
-        TransportKind::Reset
-    } else {
-        TransportKind::Other
-    };
-    TransportFailure {
-        kind,
-        detail: describe_reqwest_error(err),
-    }
-}
-
-impl Transport for ReqwestTransport {
-    fn get(&self, url: String, timeout: Duration) -> TransportFuture {
-        let (cell, connect_timeout) = (self.http.clone(), self.connect_timeout);
-        Box::pin(async move {
-            // Built once; a failure (no CA certificates, say) is kept and reported by every call,
-            // never retried, since nothing was sent.
-            let http = cell
-                .get_or_init(|| async move {
-                    // File reads and parsing: off the runtime's only thread.
-                    tokio::task::spawn_blocking(move || Self::build(connect_timeout))
-                        .await
-                        .unwrap_or_else(|e| Err(format!("setting up the HTTP client failed: {e}")))
-                })
-                .await
-                .as_ref()
-                .map_err(|reason| TransportFailure {
-                    kind: TransportKind::Setup,
-                    detail: reason.clone(),
-                })?;
-            let response = http
-                .get(url)
-                .timeout(timeout)
-                .send()
-                .await
-                .map_err(failure_of)?;
-            let status = response.status().as_u16();
-            let body = response.bytes().await.map_err(|e| {
-                let mut f = failure_of(e);
-                if f.kind != TransportKind::Timeout {
-                    f.kind = TransportKind::BadBody;
-                }
-                f
-            })?;
-            Ok(HttpResponse {
-                status,
-                body: body.to_vec(),
-            })
-        })
-    }
-}
-
-pub(crate) struct Inner {
-    pub(crate) config: ClientConfig,
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) clock: Arc<dyn Clock>,
-    limiter: RateLimiter,
-    /// One job poller per zone, created on demand and removed when it has nothing to poll.
-    pub(crate) pollers: Mutex<HashMap<String, Arc<ZonePoller>>>,
-    pub(crate) cluster_batches: ClusterBatches,
-    /// Fired by `Client::stop`: every call of every clone ends promptly.
-    stop: CancellationToken,
-}
-
-/// The QingCloud API client. Cheap to clone; clones share connections, the rate limiter and the
-/// job pollers.
+/// The QingCloud API client. Cheap to clone; clones share connections, the rate limiter, the
+/// cluster lookups and the job waits.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api: Arc<CallPath>,
+    lookups: Arc<ClusterLookups>,
+    jobs: Arc<JobPoller>,
+    idle: IdleWait,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("config", &self.inner.config)
+            .field("config", self.inner.api.config())
             .finish_non_exhaustive()
+    }
+}
+
+/// The job poller asks the call path.
+impl JobSource for CallPath {
+    fn describe_jobs<'a>(&'a self, zone: &'a str, job_ids: &'a [String]) -> JobsFuture<'a> {
+        Box::pin(describe_jobs(self, zone, job_ids))
     }
 }
 
@@ -248,755 +56,128 @@ impl Client {
     pub fn new(config: ClientConfig) -> Client {
         let connect_timeout = config.timeout.min(Duration::from_secs(10));
         let transport = Arc::new(ReqwestTransport::new(connect_timeout));
-        Client::with_parts(config, transport, Arc::new(SystemClock))
+        Client::assemble(config, transport, Arc::new(SystemClock))
     }
 
-    /// A client over any transport and clock: for tests and the simulator.
+    /// A client over any transport and clock, for tests.
+    #[cfg(any(test, feature = "test-util"))]
     pub fn with_parts(
         config: ClientConfig,
         transport: Arc<dyn Transport>,
         clock: Arc<dyn Clock>,
     ) -> Client {
-        let limiter = RateLimiter::new(config.rate_limit, clock.clone());
+        Client::assemble(config, transport, clock)
+    }
+
+    fn assemble(
+        config: ClientConfig,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+    ) -> Client {
+        let wait = config.wait.clone();
+        let api = Arc::new(CallPath::new(config, transport, clock.clone()));
+        let lookups = ClusterLookups::new(api.clone());
+        let jobs = JobPoller::new(api.clone(), clock.clone(), wait.clone());
+        let idle = IdleWait::new(lookups.clone(), clock, wait);
         Client {
             inner: Arc::new(Inner {
-                config,
-                transport,
-                clock,
-                limiter,
-                pollers: Mutex::new(HashMap::new()),
-                cluster_batches: ClusterBatches::default(),
-                stop: CancellationToken::new(),
+                api,
+                lookups,
+                jobs,
+                idle,
             }),
         }
     }
 
     pub fn default_zone(&self) -> &str {
-        &self.inner.config.zone
-    }
-
-    pub fn config(&self) -> &ClientConfig {
-        &self.inner.config
+        &self.inner.api.config().zone
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.inner.clock
+        self.inner.api.clock()
     }
 
-    /// Ends every call of this client and its clones promptly, now and from now on, including
-    /// those made by background tasks (shared cluster lookups, job polling): meant for
-    /// Terraform's StopProvider, after which the process is about to exit. See the module
-    /// documentation for what "promptly" means for non-idempotent calls.
-    pub fn stop(&self) {
-        self.inner.stop.cancel();
+    /// The call path, for the typed actions (`actions`) of the client's own modules.
+    pub(crate) fn api(&self) -> &CallPath {
+        &self.inner.api
     }
 
-    pub fn is_stopped(&self) -> bool {
-        self.inner.stop.is_cancelled()
-    }
-
-    /// Calls `action` in `zone`. `idempotent == false` restricts retries to failures where the
-    /// server certainly did not act; an ambiguous failure comes back with `outcome_unknown()`.
-    pub async fn call(
+    /// The jobs with these ids, in as many calls of up to 100 ids as needed.
+    pub async fn describe_jobs(
         &self,
-        action: &str,
         zone: &str,
-        params: Vec<(String, String)>,
-        idempotent: bool,
-    ) -> Result<Value, Error> {
-        self.call_until(action, zone, params, idempotent, None)
-            .await
+        job_ids: &[impl AsRef<str>],
+    ) -> Result<Vec<Job>, Error> {
+        describe_jobs(&self.inner.api, zone, job_ids).await
     }
 
-    /// `call`, ending early with an `is_cancelled()` error once `cancel` fires (or the client
-    /// is stopped): pacing waits and backoff sleeps end at once, an idempotent request in
-    /// flight is abandoned, a non-idempotent one already sent is allowed to finish. Cheap: no
-    /// task is spawned, the token is only polled alongside the call.
-    pub async fn call_cancellable(
+    /// The cluster, or None when it is absent. Concurrent lookups in one zone share calls.
+    pub(crate) async fn describe_cluster(
         &self,
-        action: &str,
         zone: &str,
-        params: Vec<(String, String)>,
-        idempotent: bool,
+        cluster_id: &str,
+    ) -> Result<Option<Cluster>, Error> {
+        self.inner.lookups.lookup(zone, cluster_id).await
+    }
+
+    /// Waits until the job succeeds (Ok), fails, `deadline` passes or `cancel` fires, whichever
+    /// comes first. Cancellation returns at once; the job itself is not affected.
+    pub async fn wait_for_job(
+        &self,
+        zone: &str,
+        job_id: &str,
+        deadline: Duration,
         cancel: &CancellationToken,
-    ) -> Result<Value, Error> {
-        self.call_until(action, zone, params, idempotent, Some(cancel))
+    ) -> Result<Job, WaitError> {
+        self.inner.jobs.wait(zone, job_id, deadline, cancel).await
+    }
+
+    /// Polls until the cluster's `transition_status` is empty. Fails at once when the cluster is
+    /// absent, `deleted` or `ceased`; transient polling errors are waited through until the
+    /// deadline.
+    pub async fn wait_cluster_idle(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        deadline: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Cluster, WaitError> {
+        self.inner
+            .idle
+            .wait(zone, cluster_id, deadline, cancel)
             .await
     }
 
-    /// Resolves once the client is stopped or `cancel` fires; never when neither can happen.
-    async fn cancelled(&self, cancel: Option<&CancellationToken>) {
-        match cancel {
-            Some(token) => tokio::select! {
-                _ = self.inner.stop.cancelled() => {}
-                _ = token.cancelled() => {}
-            },
-            None => self.inner.stop.cancelled().await,
-        }
-    }
-
-    fn is_cancelled(&self, cancel: Option<&CancellationToken>) -> bool {
-        self.is_stopped() || cancel.is_some_and(CancellationToken::is_cancelled)
-    }
-
-    async fn call_until(
-        &self,
-        action: &str,
-        zone: &str,
-        params: Vec<(String, String)>,
-        idempotent: bool,
-        cancel: Option<&CancellationToken>,
-    ) -> Result<Value, Error> {
-        let policy = &self.inner.config.retry;
-        let started = self.inner.clock.instant();
-        let mut so_far = Attempts::default();
-        let cancelled = || Error::Transport {
-            kind: TransportKind::Cancelled,
-            detail: String::new(),
-            action: action.to_string(),
-            zone: zone.to_string(),
-        };
-        loop {
-            // `biased`: work that is already done wins over a cancellation that arrived with it.
-            tokio::select! {
-                biased;
-                _ = self.inner.limiter.acquire() => {}
-                _ = self.cancelled(cancel) => return Err(cancelled()),
-            }
-            // The pacing wait may have ended on its own just as the token fired.
-            if self.is_cancelled(cancel) {
-                return Err(cancelled());
-            }
-            so_far.made += 1;
-            let attempt = so_far.made;
-            tracing::debug!(action, zone, attempt, "qingcloud request");
-            let sent_at = self.inner.clock.instant();
-            let result = if idempotent {
-                tokio::select! {
-                    biased;
-                    result = self.attempt(action, zone, &params) => result,
-                    _ = self.cancelled(cancel) => return Err(cancelled()),
-                }
-            } else {
-                // Its answer says what the server is now doing: worth the wait.
-                self.attempt(action, zone, &params).await
-            };
-            let elapsed_ms = self
-                .inner
-                .clock
-                .instant()
-                .saturating_duration_since(sent_at)
-                .as_millis() as u64;
-            match &result {
-                Err(e) if e.ret_code() == Some(2500) => self.inner.limiter.throttled(),
-                _ => self.inner.limiter.answered(),
-            }
-            let err = match result {
-                Ok(v) => {
-                    tracing::debug!(action, zone, attempt, elapsed_ms, "qingcloud response ok");
-                    return Ok(v);
-                }
-                Err(e) => e,
-            };
-            so_far.elapsed = self
-                .inner
-                .clock
-                .instant()
-                .saturating_duration_since(started);
-            if err.retryable_kind() == RetryClass::OddAnswer {
-                so_far.odd_answers += 1;
-            }
-            let decision = policy.decide(&err, idempotent, so_far, fastrand::f64());
-            // Recorded only for API errors.
-            let ret_code = err.ret_code();
-            match decision {
-                Decision::GiveUp => {
-                    tracing::debug!(action, zone, attempt, elapsed_ms, ret_code, error = %err, "qingcloud call failed");
-                    return Err(self.explain(err, so_far));
-                }
-                Decision::RetryAfter(delay) => {
-                    if err.retryable_kind() == RetryClass::FreshTimestampOnce {
-                        so_far.fresh_timestamp_used = true;
-                    }
-                    tracing::debug!(
-                        action,
-                        zone,
-                        attempt,
-                        elapsed_ms,
-                        ret_code,
-                        delay_ms = delay.as_millis() as u64,
-                        error = %err,
-                        "qingcloud call will be retried"
-                    );
-                    if !delay.is_zero() {
-                        // A retry only follows a failure where the server did not act (or
-                        // the call is idempotent), so stopping here loses nothing.
-                        tokio::select! {
-                            biased;
-                            _ = self.inner.clock.sleep(delay) => {}
-                            _ = self.cancelled(cancel) => return Err(cancelled()),
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds to a final error what the user needs to act on it: where the refused credentials
-    /// or the misbehaving endpoint were configured, and how long the retries took. Never a
-    /// secret: origins are descriptions, the endpoint has no query.
-    fn explain(&self, err: Error, so_far: Attempts) -> Error {
-        let origins = &self.inner.config.origins;
-        let endpoint = || {
-            format!(
-                "{}, from {}",
-                self.inner.config.endpoint.base_url(),
-                origins.endpoint
-            )
-        };
-        let attempts = || {
-            format!(
-                "gave up after {} attempt{} over {:.1}s",
-                so_far.made,
-                if so_far.made == 1 { "" } else { "s" },
-                so_far.elapsed.as_secs_f64()
-            )
-        };
-        match err {
-            Error::Api {
-                ret_code,
-                message,
-                action,
-                zone,
-            } => {
-                let hint = match ret_code {
-                    1200 => Some(format!(
-                        "QingCloud did not accept the credentials: the access key {} comes from \
-                         {} and the secret key from {}; check that they belong together, are \
-                         active, and are meant for {}",
-                        self.inner.config.access_key,
-                        origins.access_key,
-                        origins.secret_key,
-                        self.inner.config.endpoint.base_url(),
-                    )),
-                    1300 => Some(format!(
-                        "check this machine's clock: QingCloud refuses requests whose \
-                         time_stamp is more than about a minute off (this machine sent {})",
-                        format_timestamp(self.inner.clock.now())
-                    )),
-                    _ => None,
-                };
-                let message = match hint {
-                    Some(hint) if message.is_empty() => hint,
-                    Some(hint) => format!("{message}; {hint}"),
-                    None => message,
-                };
-                Error::Api {
-                    ret_code,
-                    message,
-                    action,
-                    zone,
-                }
-            }
-            Error::Transport {
-                kind,
-                mut detail,
-                action,
-                zone,
-            } => {
-                let mut add = |part: String| {
-                    if !detail.is_empty() {
-                        detail.push_str("; ");
-                    }
-                    detail.push_str(&part);
-                };
-                if let TransportKind::Tls(_) = kind {
-                    add(format!("endpoint {}", endpoint()));
-                }
-                if so_far.made > 1 {
-                    add(attempts());
-                }
-                Error::Transport {
-                    kind,
-                    detail,
-                    action,
-                    zone,
-                }
-            }
-            Error::BadResponse {
-                detail,
-                action,
-                zone,
-            } => Error::BadResponse {
-                detail: format!(
-                    "{detail}; {}; check that `endpoint` ({}) is the QingCloud API",
-                    attempts(),
-                    endpoint()
-                ),
-                action,
-                zone,
-            },
-            // Raised by the action's reader after the call; nothing to add here.
-            e @ Error::UnusableAnswer { .. } => e,
-        }
-    }
-
-    /// One signed request with a fresh `time_stamp`.
-    async fn attempt(
-        &self,
-        action: &str,
-        zone: &str,
-        params: &[(String, String)],
-    ) -> Result<Value, Error> {
-        let config = &self.inner.config;
-        let mut all: Vec<(&str, &str)> = params
-            .iter()
-            // The client owns these; a caller's copy would be sent twice and break the signature.
-            .filter(|(k, _)| {
-                !matches!(
-                    k.as_str(),
-                    "signature"
-                        | "action"
-                        | "zone"
-                        | "access_key_id"
-                        | "signature_method"
-                        | "signature_version"
-                        | "version"
-                        | "time_stamp"
-                )
-            })
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let time_stamp = format_timestamp(self.inner.clock.now());
-        all.extend([
-            ("action", action),
-            ("zone", zone),
-            ("access_key_id", config.access_key.as_str()),
-            ("signature_method", signer::SIGNATURE_METHOD),
-            ("signature_version", signer::SIGNATURE_VERSION),
-            ("version", "1"),
-            ("time_stamp", time_stamp.as_str()),
-        ]);
-        let canonical = signer::canonical_query(&all);
-        let query = signer::signed_query(
-            config.secret_key.expose(),
-            "GET",
-            &config.endpoint.path,
-            &canonical,
-        );
-        let url = format!("{}?{}", config.endpoint.base_url(), query);
-
-        let err = |kind, detail: String| Error::Transport {
-            kind,
-            detail,
-            action: action.to_string(),
-            zone: zone.to_string(),
-        };
-        let response = self
-            .inner
-            .transport
-            .get(url, config.timeout)
-            .await
-            .map_err(|f| err(f.kind, f.detail))?;
-        if response.status != 200 {
-            return Err(err(
-                TransportKind::HttpStatus(response.status),
-                String::new(),
-            ));
-        }
-        let bad = |detail: String| Error::BadResponse {
-            detail,
-            action: action.to_string(),
-            zone: zone.to_string(),
-        };
-        // The body itself never goes into the error: an error page may echo the request URL,
-        // and with it the signature.
-        let body: Value = serde_json::from_slice(&response.body)
-            .map_err(|_| bad(describe_odd_body(&response.body).into()))?;
-        let ret_code = match body.get("ret_code") {
-            Some(Value::Number(n)) => n.as_i64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| bad("HTTP 200 with JSON that has no ret_code".into()))?;
-        if ret_code != 0 {
-            let message = body
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            return Err(Error::Api {
-                ret_code,
-                message,
-                action: action.to_string(),
-                zone: zone.to_string(),
-            });
-        }
-        Ok(body)
-    }
-}
-
-/// Says what kind of body a 200 that is not JSON carried, without quoting it.
-fn describe_odd_body(body: &[u8]) -> &'static str {
-    let start = body.trim_ascii_start();
-    if start.is_empty() {
-        "HTTP 200 with an empty body"
-    } else if start.first() == Some(&b'<') {
-        "HTTP 200 with an HTML page"
-    } else {
-        "HTTP 200 with a body that is not JSON"
+    /// The zone's clusters that `filter` selects, page by page (see `ClusterPages`).
+    pub fn list_clusters(&self, zone: &str, filter: ClusterFilter) -> ClusterPages<'_> {
+        ClusterPages::new(&self.inner.api, zone, filter)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::{Endpoint, Origins};
-    use crate::retry::RetryPolicy;
-    use crate::testing::{TestClock, test_config};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use tokio::time::Instant;
+    use crate::ssl::{HistoryPolicy, SslService};
+    use crate::testing::{FakeApi, fake_client, ok};
+    use serde_json::json;
 
-    type Answer = Result<HttpResponse, TransportFailure>;
-
-    /// Answers request number n (1-based) with `answer(n)` after `delay(n)` on tokio's clock,
-    /// counting the requests sent and the answers delivered.
-    struct Scripted {
-        answer: Box<dyn Fn(usize) -> Answer + Send + Sync>,
-        delay: Box<dyn Fn(usize) -> Duration + Send + Sync>,
-        sent: Arc<AtomicUsize>,
-        delivered: Arc<AtomicUsize>,
-    }
-
-    impl Transport for Scripted {
-        fn get(&self, _url: String, _timeout: Duration) -> TransportFuture {
-            let n = self.sent.fetch_add(1, Ordering::SeqCst) + 1;
-            let (answer, delay) = ((self.answer)(n), (self.delay)(n));
-            let delivered = self.delivered.clone();
-            Box::pin(async move {
-                tokio::time::sleep(delay).await;
-                delivered.fetch_add(1, Ordering::SeqCst);
-                answer
-            })
-        }
-    }
-
-    struct Fixture {
-        client: Client,
-        sent: Arc<AtomicUsize>,
-        delivered: Arc<AtomicUsize>,
-    }
-
-    impl Fixture {
-        fn sent(&self) -> usize {
-            self.sent.load(Ordering::SeqCst)
-        }
-        fn delivered(&self) -> usize {
-            self.delivered.load(Ordering::SeqCst)
-        }
-    }
-
-    /// A client with the production retry policy over a scripted transport and tokio's clock.
-    fn fixture(
-        answer: impl Fn(usize) -> Answer + Send + Sync + 'static,
-        delay: impl Fn(usize) -> Duration + Send + Sync + 'static,
-    ) -> Fixture {
-        let mut config = test_config(Endpoint::parse("https://qc.example.com/iaas/").unwrap());
-        config.retry = RetryPolicy::default();
-        config.origins = Origins {
-            access_key: "the environment variable QINGCLOUD_ACCESS_KEY".into(),
-            secret_key: "`qy_secret_access_key` in /home/me/.qingcloud/config.yaml".into(),
-            endpoint: "the provider argument `endpoint`".into(),
-        };
-        let (sent, delivered) = (Arc::default(), Arc::default());
-        let transport = Arc::new(Scripted {
-            answer: Box::new(answer),
-            delay: Box::new(delay),
-            sent: Arc::clone(&sent),
-            delivered: Arc::clone(&delivered),
-        });
-        Fixture {
-            client: Client::with_parts(config, transport, TestClock::new()),
-            sent,
-            delivered,
-        }
-    }
-
-    fn body(text: &str) -> Answer {
-        Ok(HttpResponse {
-            status: 200,
-            body: text.as_bytes().to_vec(),
-        })
-    }
-
-    fn no_delay(_: usize) -> Duration {
-        Duration::ZERO
-    }
-
-    async fn read(client: &Client, cancel: Option<&CancellationToken>) -> Result<Value, Error> {
-        let params = vec![("clusters.1".to_string(), "cl-1".to_string())];
-        match cancel {
-            Some(c) => {
-                client
-                    .call_cancellable("DescribeClusters", "pek3a", params, true, c)
-                    .await
-            }
-            None => client.call("DescribeClusters", "pek3a", params, true).await,
-        }
-    }
-
-    async fn submit(client: &Client, cancel: &CancellationToken) -> Result<Value, Error> {
-        let params = vec![("cluster".to_string(), "cl-1".to_string())];
-        client
-            .call_cancellable("RunClusterCustomService", "pek3a", params, false, cancel)
-            .await
-    }
-
-    /// Cancels `token` after `after` on tokio's clock.
-    fn cancel_after(token: &CancellationToken, after: Duration) {
-        let token = token.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            token.cancel();
-        });
-    }
-
+    /// The provider awaits these inside gRPC handlers, which need Send futures.
     #[test]
-    fn rustls_errors_are_found_inside_nested_io_errors() {
-        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, tls.clone());
-        let outer = std::io::Error::other(inner);
-        // The shape hyper-util reports: `source()` alone would never reach the rustls error.
-        assert!(std::error::Error::source(&outer).is_none());
-        assert_eq!(rustls_error_in(&outer), Some(&tls));
-        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
-        assert_eq!(rustls_error_in(&std::io::Error::other(plain)), None);
-    }
-
-    #[test]
-    fn tls_errors_are_sorted_by_what_the_user_can_do() {
-        use rustls::CertificateError as C;
-        let cert = |c| tls_failure_of(&rustls::Error::InvalidCertificate(c));
-        assert_eq!(cert(C::UnknownIssuer), TlsFailure::Untrusted);
-        assert_eq!(cert(C::BadSignature), TlsFailure::Untrusted);
-        // What webpki says of a CA certificate used as a server certificate (Terraform-style
-        // self-made certificates).
-        let ca_as_leaf = C::Other(rustls::OtherError(Arc::new(std::io::Error::other(
-            "CaUsedAsEndEntity",
-        ))));
-        assert_eq!(cert(ca_as_leaf), TlsFailure::Untrusted);
-        assert_eq!(cert(C::NotValidForName), TlsFailure::WrongHost);
-        assert_eq!(cert(C::Expired), TlsFailure::NotValidNow);
-        assert_eq!(cert(C::NotValidYet), TlsFailure::NotValidNow);
-        assert_eq!(
-            tls_failure_of(&rustls::Error::InvalidMessage(
-                rustls::InvalidMessage::InvalidContentType
-            )),
-            TlsFailure::NotTls
-        );
-        assert_eq!(
-            tls_failure_of(&rustls::Error::AlertReceived(
-                rustls::AlertDescription::HandshakeFailure
-            )),
-            TlsFailure::Handshake
-        );
-    }
-
-    #[test]
-    fn odd_bodies_are_described_not_quoted() {
-        assert_eq!(describe_odd_body(b""), "HTTP 200 with an empty body");
-        assert_eq!(describe_odd_body(b" \n"), "HTTP 200 with an empty body");
-        assert_eq!(
-            describe_odd_body(b"\n<!DOCTYPE html><p>/iaas/?signature=x"),
-            "HTTP 200 with an HTML page"
-        );
-        assert_eq!(
-            describe_odd_body(b"Service Unavailable"),
-            "HTTP 200 with a body that is not JSON"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn html_answers_give_up_after_three_attempts_within_seconds() {
-        let f = fixture(|_| body("<html>maintenance</html>"), no_delay);
-        let started = Instant::now();
-        let err = read(&f.client, None).await.unwrap_err();
-        let took = started.elapsed();
-        assert_eq!(f.sent(), 3);
-        // Two backoffs of 0.5 s and 1 s, each shortened by up to half (jitter).
-        assert!(
-            took >= Duration::from_millis(750) && took <= Duration::from_millis(1500),
-            "{took:?}"
-        );
-        let text = err.to_string();
-        assert!(text.contains("HTTP 200 with an HTML page"), "{text}");
-        assert!(
-            text.contains(&format!(
-                "gave up after 3 attempts over {:.1}s",
-                took.as_secs_f64()
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "check that `endpoint` (https://qc.example.com:443/iaas/, from the provider \
-                 argument `endpoint`) is the QingCloud API"
-            ),
-            "{text}"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn tls_failures_are_not_retried() {
-        let f = fixture(
-            |_| {
-                Err(TransportFailure {
-                    kind: TransportKind::Tls(TlsFailure::Untrusted),
-                    detail: "invalid peer certificate: UnknownIssuer".into(),
-                })
-            },
-            no_delay,
-        );
-        let started = Instant::now();
-        let err = read(&f.client, None).await.unwrap_err();
-        assert_eq!((f.sent(), started.elapsed()), (1, Duration::ZERO));
-        assert_eq!(
-            err.to_string(),
-            "QingCloud DescribeClusters in zone pek3a: the server's TLS certificate is not \
-             trusted (invalid peer certificate: UnknownIssuer; endpoint \
-             https://qc.example.com:443/iaas/, from the provider argument `endpoint`): check \
-             `endpoint`, or install its CA / set SSL_CERT_FILE"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn refused_credentials_say_where_they_came_from() {
-        let f = fixture(
-            |_| body(r#"{"ret_code":1200,"message":"AuthFailure, signature not matched"}"#),
-            no_delay,
-        );
-        let err = read(&f.client, None).await.unwrap_err();
-        assert_eq!((err.ret_code(), f.sent()), (Some(1200), 1));
-        assert_eq!(
-            err.to_string(),
-            "QingCloud DescribeClusters in zone pek3a failed with ret_code 1200: AuthFailure, \
-             signature not matched; QingCloud did not accept the credentials: the access key \
-             QYACCESSKEYIDEXAMPLE comes from the environment variable QINGCLOUD_ACCESS_KEY and \
-             the secret key from `qy_secret_access_key` in /home/me/.qingcloud/config.yaml; \
-             check that they belong together, are active, and are meant for \
-             https://qc.example.com:443/iaas/"
-        );
-        assert!(!format!("{err} {err:?}").contains("SECRETACCESSKEY"));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_expired_time_stamp_points_at_the_clock() {
-        let f = fixture(
-            |_| body(r#"{"ret_code":1300,"message":"RequestExpired"}"#),
-            no_delay,
-        );
-        let err = read(&f.client, None).await.unwrap_err();
-        // Once more with a fresh time_stamp, then the hint.
-        assert_eq!((err.ret_code(), f.sent()), (Some(1300), 2));
-        let text = err.to_string();
-        assert!(
-            text.starts_with(
-                "QingCloud DescribeClusters in zone pek3a failed with ret_code 1300: \
-                 RequestExpired; check this machine's clock: QingCloud refuses requests whose \
-                 time_stamp is more than about a minute off (this machine sent 2024-01-01T00:00:"
-            ),
-            "{text}"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn cancelling_ends_a_backoff_sleep_at_once() {
-        let f = fixture(|_| body(r#"{"ret_code":5100,"message":"busy"}"#), no_delay);
-        let token = CancellationToken::new();
-        cancel_after(&token, Duration::from_secs(3));
-        let started = Instant::now();
-        let err = read(&f.client, Some(&token)).await.unwrap_err();
-        // Without the token this call would retry for two minutes.
-        assert_eq!(started.elapsed(), Duration::from_secs(3));
-        assert!(err.is_cancelled(), "{err:?}");
-        assert!(!err.outcome_unknown());
-        assert!(f.sent() < 6, "{}", f.sent());
-        assert_eq!(
-            err.to_string(),
-            "QingCloud DescribeClusters in zone pek3a: cancelled before an answer arrived"
-        );
-
-        // A token that has already fired sends nothing.
-        let before = f.sent();
-        assert!(
-            read(&f.client, Some(&token))
-                .await
-                .unwrap_err()
-                .is_cancelled()
-        );
-        assert_eq!(f.sent(), before);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_idempotent_request_in_flight_is_abandoned() {
-        let f = fixture(|_| body(r#"{"ret_code":0}"#), |_| Duration::from_secs(30));
-        let token = CancellationToken::new();
-        cancel_after(&token, Duration::from_secs(1));
-        let started = Instant::now();
-        let err = read(&f.client, Some(&token)).await.unwrap_err();
-        assert!(err.is_cancelled());
-        assert_eq!(started.elapsed(), Duration::from_secs(1));
-        assert_eq!((f.sent(), f.delivered()), (1, 0));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_non_idempotent_request_already_sent_is_let_finish() {
-        let f = fixture(
-            |_| body(r#"{"ret_code":0,"job_id":"j-1"}"#),
-            |_| Duration::from_secs(5),
-        );
-        let token = CancellationToken::new();
-        cancel_after(&token, Duration::from_secs(1));
-        let started = Instant::now();
-        // The job id is how the caller learns what the server is now doing.
-        let answer = submit(&f.client, &token).await.unwrap();
-        assert_eq!(answer["job_id"], "j-1");
-        assert_eq!(started.elapsed(), Duration::from_secs(5));
-        // But none is started once cancelled.
-        let err = submit(&f.client, &token).await.unwrap_err();
-        assert!(err.is_cancelled() && !err.outcome_unknown(), "{err:?}");
-        assert_eq!(f.sent(), 1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn stop_ends_the_calls_of_every_clone() {
-        let f = fixture(|_| body(r#"{"ret_code":5000}"#), no_delay);
-        let clone = f.client.clone();
-        let call = tokio::spawn(async move { read(&clone, None).await });
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert!(!f.client.is_stopped());
-        f.client.stop();
-        let err = call.await.unwrap().unwrap_err();
-        assert!(err.is_cancelled(), "{err:?}");
-        assert!(read(&f.client, None).await.unwrap_err().is_cancelled());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn dropping_a_call_mid_flight_leaves_the_client_usable() {
-        // The first request hangs; later ones answer at once.
-        let f = fixture(
-            |_| body(r#"{"ret_code":0}"#),
-            |n| {
-                if n == 1 {
-                    Duration::from_secs(3600)
-                } else {
-                    Duration::ZERO
-                }
-            },
-        );
-        let dropped = tokio::time::timeout(Duration::from_secs(1), read(&f.client, None)).await;
-        assert!(dropped.is_err(), "the first call should still be waiting");
-        read(&f.client, None).await.unwrap();
-        assert_eq!((f.sent(), f.delivered()), (2, 1));
+    fn futures_are_send() {
+        fn send<T: Send>(_: T) {}
+        let api = FakeApi::new(|_, _| ok(json!({})));
+        let client = fake_client(&api);
+        let cancel = CancellationToken::new();
+        let d = std::time::Duration::from_secs(1);
+        send(client.api().call("A", "z", vec![], true));
+        send(client.describe_jobs("z", &["j-1"]));
+        send(client.wait_for_job("z", "j-1", d, &cancel));
+        send(client.wait_cluster_idle("z", "cl-1", d, &cancel));
+        let ssl = SslService::new(&client);
+        send(ssl.read("z", "cl-1", None, HistoryPolicy::default()));
+        let before = std::collections::HashSet::new();
+        send(ssl.submit("z", "cl-1", true, &before));
+        fn sync<T: Send + Sync + Clone>(_: &T) {}
+        sync(&client);
     }
 }

@@ -27,7 +27,7 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The real clocks.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
@@ -37,7 +37,7 @@ impl Clock for SystemClock {
 
 /// `YYYY-MM-DDThh:mm:ssZ` in UTC, the only format QingCloud accepts for `time_stamp`.
 /// Times before 1970 are clamped to the epoch (a clock that far off fails with 1300 anyway).
-pub fn format_timestamp(time: SystemTime) -> String {
+pub(crate) fn format_timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time.max(UNIX_EPOCH)).to_string()
 }
 

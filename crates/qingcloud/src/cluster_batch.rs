@@ -6,12 +6,12 @@
 //! lookup therefore waits for nothing, and under load the batches grow by themselves.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::actions::MAX_IDS_PER_CALL;
-use super::client::Client;
+use super::actions::{MAX_IDS_PER_CALL, describe_clusters};
+use super::call::CallPath;
 use super::error::Error;
 use super::model::Cluster;
 
@@ -24,8 +24,9 @@ struct ZoneQueue {
     sending: bool,
 }
 
-#[derive(Default)]
-pub(crate) struct ClusterBatches {
+/// The cluster lookups of one client: a queue per zone, and the task that empties it.
+pub(crate) struct ClusterLookups {
+    api: Arc<CallPath>,
     zones: Mutex<HashMap<String, ZoneQueue>>,
 }
 
@@ -35,12 +36,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Client {
+impl ClusterLookups {
+    pub(crate) fn new(api: Arc<CallPath>) -> Arc<ClusterLookups> {
+        Arc::new(ClusterLookups {
+            api,
+            zones: Mutex::default(),
+        })
+    }
+
     /// The cluster, or None when it is absent. Concurrent lookups in one zone share calls.
-    pub async fn describe_cluster(&self, zone: &str, cluster_id: &str) -> Answer {
+    pub(crate) async fn lookup(self: &Arc<Self>, zone: &str, cluster_id: &str) -> Answer {
         let (tx, rx) = oneshot::channel();
         let start_sender = {
-            let mut zones = lock(&self.inner.cluster_batches.zones);
+            let mut zones = lock(&self.zones);
             let queue = zones.entry(zone.to_string()).or_default();
             queue.waiting.push((cluster_id.to_string(), tx));
             !std::mem::replace(&mut queue.sending, true)
@@ -48,22 +56,22 @@ impl Client {
         if start_sender {
             // A task of its own, so that a caller who gives up (Ctrl-C) cannot strand the
             // lookups queued behind it.
-            tokio::spawn(self.clone().send_cluster_batches(zone.to_string()));
+            tokio::spawn(Arc::clone(self).send_batches(zone.to_string()));
         }
         match rx.await {
             Ok(answer) => answer,
             // The sender task died (a panic): look up alone rather than fail.
             Err(_) => {
-                let list = self.describe_clusters(zone, &[cluster_id]).await?;
+                let list = describe_clusters(&self.api, zone, &[cluster_id]).await?;
                 Ok(list.into_iter().find(|c| c.cluster_id == cluster_id))
             }
         }
     }
 
-    async fn send_cluster_batches(self, zone: String) {
+    async fn send_batches(self: Arc<Self>, zone: String) {
         loop {
             let batch: Vec<(String, oneshot::Sender<Answer>)> = {
-                let mut zones = lock(&self.inner.cluster_batches.zones);
+                let mut zones = lock(&self.zones);
                 let Some(queue) = zones.get_mut(&zone) else {
                     return;
                 };
@@ -82,7 +90,7 @@ impl Client {
                 }
             }
             tracing::debug!(zone = %zone, clusters = ids.len(), "looking up clusters");
-            let result = self.describe_clusters(&zone, &ids).await;
+            let result = describe_clusters(&self.api, &zone, &ids).await;
             for (id, tx) in batch {
                 let answer = match &result {
                     Ok(list) => Ok(list.iter().find(|c| c.cluster_id == id).cloned()),
@@ -98,7 +106,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{FakeApi, Params, api_error, fake_client, indexed_values, ok};
+    use crate::testing::{FakeApi, Params, api_error, fake_call_path, indexed_values, ok};
     use serde_json::json;
     use std::time::Duration;
 
@@ -122,16 +130,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_lone_lookup_is_one_call_with_one_id() {
         let api = clusters_api();
-        let client = fake_client(&api);
-        let c = client.describe_cluster("pek3a", "cl-a").await.unwrap();
+        let lookups = ClusterLookups::new(fake_call_path(&api));
+        let c = lookups.lookup("pek3a", "cl-a").await.unwrap();
         assert_eq!(c.unwrap().cluster_id, "cl-a");
-        assert!(
-            client
-                .describe_cluster("pek3a", "cl-gone")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(lookups.lookup("pek3a", "cl-gone").await.unwrap().is_none());
         let calls = api.calls();
         assert_eq!(calls.len(), 2);
         assert_eq!(ids_of(&calls[0].1), ["cl-a"]);
@@ -141,17 +143,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn concurrent_lookups_share_calls_and_each_gets_its_own_answer() {
         let api = clusters_api();
-        let client = fake_client(&api);
+        let lookups = ClusterLookups::new(fake_call_path(&api));
         let tasks: Vec<_> = (0..250)
             .map(|i| {
-                let client = client.clone();
+                let lookups = lookups.clone();
                 // Every 10th is absent; a few ids are asked for twice.
                 let id = if i % 10 == 0 {
                     format!("cl-gone{i}")
                 } else {
                     format!("cl-{}", i % 240)
                 };
-                tokio::spawn(async move { (id.clone(), client.describe_cluster("gd2", &id).await) })
+                tokio::spawn(async move { (id.clone(), lookups.lookup("gd2", &id).await) })
             })
             .collect();
         for t in tasks {
@@ -187,10 +189,10 @@ mod tests {
                 .collect();
             ok(json!({ "cluster_set": set }))
         });
-        let client = fake_client(&api);
-        let err = client.describe_cluster("pek3a", "cl-a").await.unwrap_err();
+        let lookups = ClusterLookups::new(fake_call_path(&api));
+        let err = lookups.lookup("pek3a", "cl-a").await.unwrap_err();
         assert_eq!(err.ret_code(), Some(1200));
-        let c = client.describe_cluster("pek3a", "cl-a").await.unwrap();
+        let c = lookups.lookup("pek3a", "cl-a").await.unwrap();
         assert!(c.is_some());
     }
 
@@ -206,12 +208,12 @@ mod tests {
             ]}),
         ] {
             let api = FakeApi::new(move |_, _| ok(broken.clone()));
-            let client = fake_client(&api);
+            let lookups = ClusterLookups::new(fake_call_path(&api));
             let lookups: Vec<_> = ["cl-1", "cl-2", "cl-3"]
                 .into_iter()
                 .map(|id| {
-                    let client = client.clone();
-                    tokio::spawn(async move { client.describe_cluster("pek3a", id).await })
+                    let lookups = lookups.clone();
+                    tokio::spawn(async move { lookups.lookup("pek3a", id).await })
                 })
                 .collect();
             for lookup in lookups {
@@ -224,17 +226,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_caller_that_gives_up_strands_nobody() {
         let api = clusters_api();
-        let client = fake_client(&api);
+        let lookups = ClusterLookups::new(fake_call_path(&api));
         // Dropped before it is answered: the batch it started still serves the others.
-        let c2 = client.clone();
-        let quitter = tokio::spawn(async move { c2.describe_cluster("pek3a", "cl-q").await });
+        let c2 = lookups.clone();
+        let quitter = tokio::spawn(async move { c2.lookup("pek3a", "cl-q").await });
         quitter.abort();
-        let answer = tokio::time::timeout(
-            Duration::from_secs(5),
-            client.describe_cluster("pek3a", "cl-b"),
-        )
-        .await
-        .expect("lookup stranded");
+        let answer = tokio::time::timeout(Duration::from_secs(5), lookups.lookup("pek3a", "cl-b"))
+            .await
+            .expect("lookup stranded");
         assert_eq!(answer.unwrap().unwrap().cluster_id, "cl-b");
     }
 }

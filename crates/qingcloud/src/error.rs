@@ -30,10 +30,6 @@ pub enum TransportKind {
     /// The TLS handshake failed: nothing was sent, and (unlike a dropped connection) the same
     /// server will fail the same way next time.
     Tls(TlsFailure),
-    /// The caller cancelled the call (Terraform's StopProvider). For a non-idempotent call this
-    /// only ever happens before its request went out; an idempotent one may also be cut off in
-    /// flight, which does not matter for a read.
-    Cancelled,
 }
 
 /// Why a TLS handshake failed, in the terms a person can act on.
@@ -55,7 +51,7 @@ pub enum TlsFailure {
 
 impl TlsFailure {
     /// What to do about it; empty when there is nothing more specific than the message.
-    pub fn advice(self) -> &'static str {
+    pub(crate) fn advice(self) -> &'static str {
         match self {
             TlsFailure::Untrusted => "check `endpoint`, or install its CA / set SSL_CERT_FILE",
             TlsFailure::WrongHost => "check the host name in `endpoint`",
@@ -82,12 +78,9 @@ impl fmt::Display for TlsFailure {
 
 impl TransportKind {
     /// True when the request may have reached the server and been acted on.
-    pub fn maybe_sent(self) -> bool {
+    pub(crate) fn maybe_sent(self) -> bool {
         match self {
-            TransportKind::Connect
-            | TransportKind::Setup
-            | TransportKind::Tls(_)
-            | TransportKind::Cancelled => false,
+            TransportKind::Connect | TransportKind::Setup | TransportKind::Tls(_) => false,
             // A 4xx comes from a front end that refused the request; a 5xx may come from a proxy
             // after the backend already started the work, so only 5xx is ambiguous.
             TransportKind::HttpStatus(code) => code >= 500,
@@ -110,12 +103,11 @@ impl fmt::Display for TransportKind {
             TransportKind::Other => f.write_str("request failed"),
             TransportKind::Setup => f.write_str("the HTTP client could not be set up"),
             TransportKind::Tls(failure) => failure.fmt(f),
-            TransportKind::Cancelled => f.write_str("cancelled before an answer arrived"),
         }
     }
 }
 
-/// The error of one `Client::call` (after its retries).
+/// The error of one `CallPath::call` (after its retries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// The server answered with `ret_code != 0`.
@@ -150,26 +142,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn action(&self) -> &str {
-        match self {
-            Error::Api { action, .. }
-            | Error::Transport { action, .. }
-            | Error::BadResponse { action, .. }
-            | Error::UnusableAnswer { action, .. } => action,
-        }
-    }
-
-    pub fn zone(&self) -> &str {
-        match self {
-            Error::Api { zone, .. }
-            | Error::Transport { zone, .. }
-            | Error::BadResponse { zone, .. }
-            | Error::UnusableAnswer { zone, .. } => zone,
-        }
-    }
-
     /// The `ret_code` when the server answered with one.
-    pub fn ret_code(&self) -> Option<i64> {
+    pub(crate) fn ret_code(&self) -> Option<i64> {
         match self {
             Error::Api { ret_code, .. } => Some(*ret_code),
             _ => None,
@@ -190,25 +164,9 @@ impl Error {
         }
     }
 
-    /// How the retry policy treats this error (see `retry::classify`).
-    pub fn retryable_kind(&self) -> crate::retry::RetryClass {
-        crate::retry::classify(self)
-    }
-
     /// ret_code 1400: the resource is busy or in a state that cannot change now.
     pub fn is_busy(&self) -> bool {
         self.ret_code() == Some(1400)
-    }
-
-    /// The call was cancelled by its caller (see `Client::call_cancellable`, `Client::stop`).
-    pub fn is_cancelled(&self) -> bool {
-        matches!(
-            self,
-            Error::Transport {
-                kind: TransportKind::Cancelled,
-                ..
-            }
-        )
     }
 
     /// ret_code 2100: the resource does not exist.
@@ -271,48 +229,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Renders an error chain without the URL (which holds the signature) into one line.
-pub(crate) fn describe_reqwest_error(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !part.is_empty() && !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
-    scrub_query(&text)
-}
-
-/// Belt and braces: drop anything after a `?` or a `signature=` in a message from a library, in
-/// case some layer printed a URL of its own.
-pub(crate) fn scrub_query(text: &str) -> String {
-    let cut = [text.find('?'), text.find("signature=")]
-        .into_iter()
-        .flatten()
-        .min();
-    match cut {
-        Some(i) => format!("{}[redacted]", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scrubbing_removes_queries() {
-        assert_eq!(
-            scrub_query("error for http://h/iaas/?a=1&signature=abc"),
-            "error for http://h/iaas/[redacted]"
-        );
-        assert_eq!(scrub_query("x signature=abc"), "x [redacted]");
-        assert_eq!(scrub_query("plain"), "plain");
-    }
 
     #[test]
     fn outcome_unknown_by_kind() {

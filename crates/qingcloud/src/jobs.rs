@@ -1,12 +1,16 @@
-//! Waiting for jobs.
+//! Waiting for jobs, and the shape of every wait's error (`WaitError`, also the idle wait's).
 //!
-//! Every wait in a process registers its job with one poller per zone; each poll round asks about
-//! all registered jobs in one DescribeJobs call (100 ids per call), so twenty parallel waits cost
-//! one call per round, not twenty. Each waiter watches its own job's latest observation and
-//! decides alone: success, failure, keep waiting, its own deadline, its own cancellation.
+//! `JobPoller` owns the waits of one client: every wait registers its job with the poller's
+//! task for its zone, and each poll round asks about all registered jobs of the zone in one
+//! DescribeJobs call (100 ids per call), so parallel waits cost one call per round between
+//! them. Each waiter watches its own job's latest observation and decides alone: success,
+//! failure, keep waiting, its own deadline, its own cancellation. The poller reaches the API
+//! only through its `JobSource`.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,27 +18,36 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::client::Client;
+use super::clock::Clock;
 use super::error::Error;
 use super::model::{Job, JobStatus};
 use super::retry::{RetryClass, classify};
 
-/// How often to look again. The defaults look at once (a job that ends quickly is seen
-/// quickly), then about every tenth of the time waited so far: a job is seen at most ~15% after
-/// it ends, and a three-minute restart costs about 35 looks, shared by every wait in the zone.
+pub(crate) type JobsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Job>, Error>> + Send + 'a>>;
+
+/// How the poller learns about jobs: DescribeJobs for some ids of one zone, every id asked
+/// about (the client wires in its call path).
+pub(crate) trait JobSource: Send + Sync + 'static {
+    fn describe_jobs<'a>(&'a self, zone: &'a str, job_ids: &'a [String]) -> JobsFuture<'a>;
+}
+
+/// How often to look again: `first_look` after the wait starts, then after delays that start at
+/// `initial_delay` and grow by `multiplier` up to `max_delay`. A job is then seen within a fixed
+/// fraction (`multiplier - 1`) of the time waited after it ends, plus `initial_delay`; what the
+/// defaults cost in calls is in docs/performance.md.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitPolicy {
     /// The first look comes this long after the wait starts.
-    pub first_look: Duration,
+    pub(crate) first_look: Duration,
     /// The delay after the first look.
-    pub initial_delay: Duration,
+    pub(crate) initial_delay: Duration,
     /// Each delay is the previous one times this.
-    pub multiplier: f64,
-    pub max_delay: Duration,
+    pub(crate) multiplier: f64,
+    pub(crate) max_delay: Duration,
     /// A job DescribeJobs does not list counts as not found only after this many rounds and
     /// this much time: a new job may take a moment to be listed.
-    pub missing_rounds: u32,
-    pub missing_grace: Duration,
+    pub(crate) missing_rounds: u32,
+    pub(crate) missing_grace: Duration,
 }
 
 impl Default for WaitPolicy {
@@ -51,7 +64,7 @@ impl Default for WaitPolicy {
 }
 
 impl WaitPolicy {
-    pub fn next_delay(&self, current: Duration) -> Duration {
+    pub(crate) fn next_delay(&self, current: Duration) -> Duration {
         let factor = if self.multiplier.is_finite() && self.multiplier >= 1.0 {
             self.multiplier
         } else {
@@ -186,7 +199,7 @@ struct Entry {
 }
 
 /// The registered jobs of one zone and the wake-up bell for its polling task.
-pub(crate) struct ZonePoller {
+struct ZonePoller {
     jobs: Mutex<HashMap<String, Entry>>,
     wake: Notify,
 }
@@ -219,11 +232,33 @@ impl Drop for Registration {
     }
 }
 
-impl Client {
-    fn register_job(&self, zone: &str, job_id: &str) -> Registration {
-        let policy = &self.inner.config.wait;
-        let now = self.inner.clock.instant();
-        let mut pollers = lock(&self.inner.pollers);
+/// The job waits of one client, and the polling tasks (one per zone with waiters) they share.
+pub(crate) struct JobPoller {
+    source: Arc<dyn JobSource>,
+    clock: Arc<dyn Clock>,
+    policy: WaitPolicy,
+    /// One poller per zone, created on demand and removed when it has nothing to poll.
+    zones: Mutex<HashMap<String, Arc<ZonePoller>>>,
+}
+
+impl JobPoller {
+    pub(crate) fn new(
+        source: Arc<dyn JobSource>,
+        clock: Arc<dyn Clock>,
+        policy: WaitPolicy,
+    ) -> Arc<JobPoller> {
+        Arc::new(JobPoller {
+            source,
+            clock,
+            policy,
+            zones: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn register(self: &Arc<Self>, zone: &str, job_id: &str) -> Registration {
+        let policy = &self.policy;
+        let now = self.clock.instant();
+        let mut pollers = lock(&self.zones);
         let poller = match pollers.get(zone) {
             Some(p) => p.clone(),
             None => {
@@ -232,7 +267,7 @@ impl Client {
                     wake: Notify::new(),
                 });
                 pollers.insert(zone.to_string(), p.clone());
-                tokio::spawn(self.clone().poll_zone(zone.to_string(), p.clone()));
+                tokio::spawn(Arc::clone(self).poll_zone(zone.to_string(), p.clone()));
                 p
             }
         };
@@ -259,13 +294,12 @@ impl Client {
     }
 
     /// The polling task of one zone; ends when no job of the zone is waited on.
-    async fn poll_zone(self, zone: String, poller: Arc<ZonePoller>) {
-        let clock = self.inner.clock.clone();
-        let policy = self.inner.config.wait.clone();
+    async fn poll_zone(self: Arc<Self>, zone: String, poller: Arc<ZonePoller>) {
+        let (clock, policy) = (&self.clock, &self.policy);
         loop {
             let due = {
-                // Same lock order as `register_job`: pollers, then jobs.
-                let mut pollers = lock(&self.inner.pollers);
+                // Same lock order as `register`: zones, then jobs.
+                let mut pollers = lock(&self.zones);
                 let jobs = lock(&poller.jobs);
                 match jobs.values().map(|e| e.next_due).min() {
                     Some(due) => due,
@@ -291,7 +325,7 @@ impl Client {
             if ids.is_empty() {
                 continue;
             }
-            let result = self.describe_jobs(&zone, &ids).await;
+            let result = self.source.describe_jobs(&zone, &ids).await;
             let now = clock.instant();
             let mut jobs = lock(&poller.jobs);
             let mut found: HashMap<String, Job> = match &result {
@@ -343,8 +377,8 @@ impl Client {
 
     /// Waits until the job succeeds (Ok), fails, `deadline` passes or `cancel` fires, whichever
     /// comes first. Cancellation returns at once; the job itself is not affected.
-    pub async fn wait_for_job(
-        &self,
+    pub(crate) async fn wait(
+        self: &Arc<Self>,
         zone: &str,
         job_id: &str,
         deadline: Duration,
@@ -355,8 +389,8 @@ impl Client {
                 job_id: job_id.into(),
             });
         }
-        let mut registration = self.register_job(zone, job_id);
-        let deadline_passed = self.inner.clock.sleep(deadline);
+        let mut registration = self.register(zone, job_id);
+        let deadline_passed = self.clock.sleep(deadline);
         tokio::pin!(deadline_passed);
         let mut last_status: Option<JobStatus> = None;
         loop {
@@ -406,7 +440,7 @@ impl Client {
                     if changed.is_err() {
                         // The entry vanished under us, which `Registration` prevents; register
                         // again rather than spin.
-                        registration = self.register_job(zone, job_id);
+                        registration = self.register(zone, job_id);
                     }
                 }
             }
@@ -417,7 +451,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{FakeApi, Params, Reply, api_error, fake_client, indexed_values, ok};
+    use crate::testing::{FakeApi, Params, Reply, api_error, fake_call_path, indexed_values, ok};
     use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -443,9 +477,16 @@ mod tests {
         })
     }
 
-    async fn wait(client: &Client, job: &str, secs: u64) -> Result<Job, WaitError> {
-        client
-            .wait_for_job(
+    /// A poller over the fake API, with the default policy.
+    fn fake_poller(api: &Arc<FakeApi>) -> Arc<JobPoller> {
+        let path = fake_call_path(api);
+        let clock = path.clock().clone();
+        JobPoller::new(path, clock, WaitPolicy::default())
+    }
+
+    async fn wait(poller: &Arc<JobPoller>, job: &str, secs: u64) -> Result<Job, WaitError> {
+        poller
+            .wait(
                 "pek3a",
                 job,
                 Duration::from_secs(secs),
@@ -458,9 +499,9 @@ mod tests {
     async fn pending_working_then_successful() {
         let api =
             jobs_api(|_, n| Some(["pending", "working", "working", "successful"][(n - 1).min(3)]));
-        let client = fake_client(&api);
+        let poller = fake_poller(&api);
         let start = Instant::now();
-        let job = wait(&client, "j-1", 600).await.unwrap();
+        let job = wait(&poller, "j-1", 600).await.unwrap();
         assert_eq!(job.status, JobStatus::Successful);
         assert_eq!(api.count("DescribeJobs"), 4);
         // At once, then 0.2 s, 0.23 s, 0.2645 s.
@@ -472,8 +513,8 @@ mod tests {
     async fn both_failure_statuses_fail_at_once() {
         for status in ["failed", "done with failure"] {
             let api = jobs_api(move |_, _| Some(status));
-            let client = fake_client(&api);
-            let err = wait(&client, "j-2", 600).await.unwrap_err();
+            let poller = fake_poller(&api);
+            let err = wait(&poller, "j-2", 600).await.unwrap_err();
             assert_eq!(
                 err,
                 WaitError::JobFailed {
@@ -494,8 +535,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn unknown_status_is_an_error_not_success_nor_an_endless_wait() {
         let api = jobs_api(|_, n| Some(if n < 2 { "working" } else { "rolling back" }));
-        let client = fake_client(&api);
-        let err = wait(&client, "j-3", 600).await.unwrap_err();
+        let poller = fake_poller(&api);
+        let err = wait(&poller, "j-3", 600).await.unwrap_err();
         assert_eq!(
             err,
             WaitError::UnknownStatus {
@@ -514,9 +555,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn thirty_minute_deadline_in_no_time() {
         let api = jobs_api(|_, _| Some("working"));
-        let client = fake_client(&api);
+        let poller = fake_poller(&api);
         let started = std::time::Instant::now();
-        let err = wait(&client, "j-4", 1800).await.unwrap_err();
+        let err = wait(&poller, "j-4", 1800).await.unwrap_err();
         assert_eq!(
             err,
             WaitError::DeadlineExceeded {
@@ -534,7 +575,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn cancel_returns_at_once() {
         let api = jobs_api(|_, _| Some("working"));
-        let client = fake_client(&api);
+        let poller = fake_poller(&api);
         let cancel = CancellationToken::new();
         let c2 = cancel.clone();
         tokio::spawn(async move {
@@ -542,8 +583,8 @@ mod tests {
             c2.cancel();
         });
         let start = Instant::now();
-        let err = client
-            .wait_for_job("pek3a", "j-5", Duration::from_secs(3600), &cancel)
+        let err = poller
+            .wait("pek3a", "j-5", Duration::from_secs(3600), &cancel)
             .await
             .unwrap_err();
         assert_eq!(
@@ -555,8 +596,8 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(2500));
         // Already cancelled: no call at all.
         let calls = api.count("DescribeJobs");
-        let err = client
-            .wait_for_job("pek3a", "j-5", Duration::from_secs(3600), &cancel)
+        let err = poller
+            .wait("pek3a", "j-5", Duration::from_secs(3600), &cancel)
             .await
             .unwrap_err();
         assert!(matches!(err, WaitError::Cancelled { .. }));
@@ -571,10 +612,10 @@ mod tests {
             let i: usize = id.trim_start_matches("j-").parse().unwrap();
             Some(if n > i % 3 { "successful" } else { "working" })
         });
-        let client = fake_client(&api);
+        let poller = fake_poller(&api);
         let waits: Vec<_> = (0..20)
             .map(|i| {
-                let c = client.clone();
+                let c = poller.clone();
                 tokio::spawn(async move { wait(&c, &format!("j-{i}"), 600).await })
             })
             .collect();
@@ -587,16 +628,16 @@ mod tests {
         assert_eq!(sizes, vec![20, 13, 6]);
         // The zone's poller is gone once nobody waits.
         tokio::time::sleep(Duration::from_secs(30)).await;
-        assert!(client.inner.pollers.lock().unwrap().is_empty());
+        assert!(poller.zones.lock().unwrap().is_empty());
     }
 
     #[tokio::test(start_paused = true)]
     async fn more_than_a_hundred_waits_split_into_calls_of_a_hundred() {
         let api = jobs_api(|_, _| Some("successful"));
-        let client = fake_client(&api);
+        let poller = fake_poller(&api);
         let waits: Vec<_> = (0..150)
             .map(|i| {
-                let c = client.clone();
+                let c = poller.clone();
                 tokio::spawn(async move { wait(&c, &format!("j-{i}"), 600).await })
             })
             .collect();
@@ -610,9 +651,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn missing_job_and_fatal_poll_errors() {
         let api = jobs_api(|_, _| None);
-        let client = fake_client(&api);
+        let poller = fake_poller(&api);
         let start = Instant::now();
-        let err = wait(&client, "j-404", 600).await.unwrap_err();
+        let err = wait(&poller, "j-404", 600).await.unwrap_err();
         assert_eq!(
             err,
             WaitError::JobNotFound {
@@ -629,8 +670,8 @@ mod tests {
         assert!(api.count("DescribeJobs") >= 5);
 
         let api = FakeApi::new(|_, _| api_error(1200));
-        let client = fake_client(&api);
-        let err = wait(&client, "j-6", 600).await.unwrap_err();
+        let poller = fake_poller(&api);
+        let err = wait(&poller, "j-6", 600).await.unwrap_err();
         assert!(
             matches!(err, WaitError::Api(Error::Api { ret_code: 1200, .. })),
             "{err:?}"
@@ -640,8 +681,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_answer_without_job_set_fails_the_wait_instead_of_reading_as_not_found() {
         let api = FakeApi::new(|_, _| ok(json!({"total_count": 0})));
-        let client = fake_client(&api);
-        let err = wait(&client, "j-8", 600).await.unwrap_err();
+        let poller = fake_poller(&api);
+        let err = wait(&poller, "j-8", 600).await.unwrap_err();
         assert!(
             matches!(&err, WaitError::Api(Error::UnusableAnswer { detail, .. }) if detail == "no job_set"),
             "{err:?}"
@@ -660,7 +701,7 @@ mod tests {
                 ok(json!({"job_set": [{"job_id": job_ids(p)[0], "status": "successful"}]}))
             }
         });
-        let client = fake_client(&api);
-        assert!(wait(&client, "j-7", 600).await.is_ok());
+        let poller = fake_poller(&api);
+        assert!(wait(&poller, "j-7", 600).await.is_ok());
     }
 }

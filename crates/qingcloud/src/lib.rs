@@ -1,45 +1,51 @@
 //! The QingCloud API client. Knows nothing of Terraform.
 //!
-//! `credentials::resolve` builds a `ClientConfig` from arguments, environment and the SDK config
-//! file; `Client` signs (`signer`), sends, retries (`retry`) and paces (`rate_limit`) calls;
-//! `actions` types the few actions used; `cluster_batch` shares cluster lookups;
-//! `jobs` and `clusters` wait; `ssl` is the
-//! configuring_SSL service's domain logic.
+//! A module uses only modules of its own line or the lines above it, so none imports one that
+//! imports it back:
+//! - `error`, `clock`, `signer` (shared with the simulator), `model` (QingCloud's records),
+//!   `retry`, `rate_limit`, `jobs` (job waits, over a `JobSource`), `credentials` (arguments,
+//!   environment and the SDK config file -> `ClientConfig`);
+//! - `transport` (one GET), `call` (the one call path: sign, pace, send, retry);
+//! - `actions` (typed actions), `cluster_batch` (lookups sharing calls), `idle` (the idle wait),
+//!   `listing` (a zone's clusters, page by page): components over the call path;
+//! - `client`: `Client` builds the call path and the components and hands calls on;
+//! - `ssl`: the configuring_SSL service (`SslService`) over a `Client`.
 
 mod actions;
-pub mod client;
-pub mod clock;
+mod call;
+mod client;
+mod clock;
 mod cluster_batch;
-mod clusters;
 pub mod credentials;
-pub mod error;
+mod error;
+mod idle;
 pub mod ids;
-pub mod jobs;
-pub mod listing;
-pub mod model;
-pub mod rate_limit;
-pub mod retry;
+mod jobs;
+mod listing;
+mod model;
+mod rate_limit;
+mod retry;
 pub mod signer;
-pub mod ssl;
+mod ssl;
+mod transport;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 #[cfg(test)]
 mod tests_http;
 
-pub use actions::JobsPage;
-pub use actions::MAX_IDS_PER_CALL;
-pub use client::{Client, HttpResponse, ReqwestTransport, Transport, TransportFailure};
-pub use clock::{Clock, SystemClock, format_timestamp};
+pub use client::Client;
+pub use clock::Clock;
 pub use credentials::{
     ClientConfig, ConfigError, DEFAULT_ENDPOINT, Endpoint, ProviderSettings, Secret, resolve,
 };
 pub use error::{Error, TransportKind};
-pub use jobs::{WaitError, WaitPolicy};
+pub use jobs::WaitError;
+pub use listing::{ClusterFilter, ClusterPages, PageError};
 pub use model::{Cluster, Directive, Job, JobStatus, MYSQL_PLUS_APP_IDS};
-pub use rate_limit::{RateLimit, RateLimiter};
-pub use retry::{RetryClass, RetryPolicy};
 pub use ssl::{
-    HistoryPolicy, Prior, Setting, SslJobKind, SslState, configssl_value, parse_configssl,
-    ssl_job_kind, ssl_job_setting,
+    HistoryPolicy, Prior, ROLE as SSL_ROLE, SERVICE as SSL_SERVICE, Setting, SslService, SslState,
+    configssl_value, parse_configssl, ssl_job_setting,
 };
+#[cfg(any(test, feature = "test-util"))]
+pub use transport::{HttpResponse, Transport, TransportFailure, TransportFuture};

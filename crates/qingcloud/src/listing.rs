@@ -4,12 +4,12 @@
 
 use std::collections::HashSet;
 
-use super::client::Client;
+use super::call::CallPath;
 use super::error::Error;
 use super::model::{Cluster, parse_set, parse_total_count, unusable};
 
 /// The API's largest page.
-pub const CLUSTERS_PAGE: u64 = 100;
+const CLUSTERS_PAGE: u64 = 100;
 
 const ACTION: &str = "DescribeClusters";
 
@@ -43,9 +43,9 @@ impl ClusterFilter {
 #[derive(Debug)]
 pub struct PageError {
     /// 1-based.
-    pub page: u64,
-    pub offset: u64,
-    pub error: Error,
+    page: u64,
+    offset: u64,
+    error: Error,
 }
 
 impl std::fmt::Display for PageError {
@@ -61,7 +61,7 @@ impl std::fmt::Display for PageError {
 /// Walks the pages of one listing. Each `next` is one DescribeClusters call (retried by the
 /// client as usual); None once `total_count` clusters have been listed.
 pub struct ClusterPages<'a> {
-    client: &'a Client,
+    api: &'a CallPath,
     zone: String,
     filter: ClusterFilter,
     offset: u64,
@@ -72,10 +72,10 @@ pub struct ClusterPages<'a> {
     seen: HashSet<String>,
 }
 
-impl Client {
-    pub fn list_clusters<'a>(&'a self, zone: &str, filter: ClusterFilter) -> ClusterPages<'a> {
+impl<'a> ClusterPages<'a> {
+    pub(crate) fn new(api: &'a CallPath, zone: &str, filter: ClusterFilter) -> ClusterPages<'a> {
         ClusterPages {
-            client: self,
+            api,
             zone: zone.to_string(),
             filter,
             offset: 0,
@@ -84,10 +84,8 @@ impl Client {
             seen: HashSet::new(),
         }
     }
-}
 
-impl ClusterPages<'_> {
-    pub fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.total.is_some_and(|t| self.offset >= t)
     }
 
@@ -109,7 +107,7 @@ impl ClusterPages<'_> {
         let mut params = self.filter.params();
         params.push(("offset".into(), self.offset.to_string()));
         params.push(("limit".into(), CLUSTERS_PAGE.to_string()));
-        let response = self.client.call(ACTION, &zone, params, true).await?;
+        let response = self.api.call(ACTION, &zone, params, true).await?;
         let clusters: Vec<Cluster> = parse_set(&response, "cluster_set", ACTION, &zone)?;
         // Without a total there is no telling a last page from a short one.
         let total = parse_total_count(&response, ACTION, &zone)?
@@ -153,7 +151,7 @@ impl ClusterPages<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{FakeApi, api_error, fake_client, ok};
+    use crate::testing::{FakeApi, api_error, fake_call_path, ok};
     use serde_json::json;
 
     /// `n` clusters served in pages as the API does; `fail_offset` answers 5000 there.
@@ -180,8 +178,8 @@ mod tests {
         }
     }
 
-    async fn all(client: &Client) -> Result<Vec<Cluster>, PageError> {
-        let mut pages = client.list_clusters("pek3a", filter());
+    async fn all(api: &CallPath) -> Result<Vec<Cluster>, PageError> {
+        let mut pages = ClusterPages::new(api, "pek3a", filter());
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             out.extend(page?);
@@ -192,7 +190,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn pages_by_100_until_total_count_with_the_filters() {
         let api = api(250, None);
-        let clusters = all(&fake_client(&api)).await.unwrap();
+        let clusters = all(&fake_call_path(&api)).await.unwrap();
         assert_eq!(clusters.len(), 250);
         let calls = api.calls();
         let offsets: Vec<_> = calls.iter().map(|(_, p)| p["offset"].clone()).collect();
@@ -207,14 +205,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_empty_listing_is_one_call() {
         let api = api(0, None);
-        assert!(all(&fake_client(&api)).await.unwrap().is_empty());
+        assert!(all(&fake_call_path(&api)).await.unwrap().is_empty());
         assert_eq!(api.count("DescribeClusters"), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_failing_page_is_an_error_naming_it_never_a_short_list() {
         let api = api(250, Some(100));
-        let err = all(&fake_client(&api)).await.unwrap_err();
+        let err = all(&fake_call_path(&api)).await.unwrap_err();
         assert_eq!((err.page, err.offset), (2, 100));
         assert!(err.to_string().contains("page 2"), "{err}");
     }
@@ -227,7 +225,7 @@ mod tests {
             json!({"cluster_set": [{"cluster_id": "cl-a"}, {"cluster_id": "cl-a"}], "total_count": 2}),
         ] {
             let api = FakeApi::new(move |_, _| ok(broken.clone()));
-            assert!(all(&fake_client(&api)).await.is_err());
+            assert!(all(&fake_call_path(&api)).await.is_err());
         }
     }
 }

@@ -59,7 +59,7 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    pub fn parse(s: &str) -> JobStatus {
+    pub(crate) fn parse(s: &str) -> JobStatus {
         match s.trim().to_ascii_lowercase().as_str() {
             "pending" => JobStatus::Pending,
             "working" => JobStatus::Working,
@@ -70,7 +70,7 @@ impl JobStatus {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             JobStatus::Pending => "pending",
             JobStatus::Working => "working",
@@ -85,13 +85,8 @@ impl JobStatus {
         matches!(self, JobStatus::Pending | JobStatus::Working)
     }
 
-    pub fn is_failure(&self) -> bool {
+    pub(crate) fn is_failure(&self) -> bool {
         matches!(self, JobStatus::Failed | JobStatus::DoneWithFailure)
-    }
-
-    /// One of the five documented statuses.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, JobStatus::Other(_))
     }
 }
 
@@ -174,12 +169,8 @@ impl Job {
         })
     }
 
-    pub fn resource_id_list(&self) -> Vec<&str> {
-        self.resource_ids.split_whitespace().collect()
-    }
-
     /// `create_time` as milliseconds since the epoch; None when absent or unreadable.
-    pub fn created_ms(&self) -> Option<i64> {
+    pub(crate) fn created_ms(&self) -> Option<i64> {
         parse_time_ms(&self.create_time)
     }
 }
@@ -188,7 +179,7 @@ impl Job {
 /// only comparisons matter here, also fractions of a second, a space for the `T`, and a
 /// `+hh:mm`/`-hh:mm` (or `+hhmm`) offset; no zone at all is taken as UTC. Anything else is
 /// None: a time we cannot read is never guessed.
-pub fn parse_time_ms(text: &str) -> Option<i64> {
+pub(crate) fn parse_time_ms(text: &str) -> Option<i64> {
     let t = text.trim();
     let b = t.as_bytes();
     if b.len() < 19
@@ -436,7 +427,7 @@ mod tests {
         });
         let job: Job = serde_json::from_value(v).unwrap();
         assert_eq!(job.status, JobStatus::DoneWithFailure);
-        assert_eq!(job.resource_id_list(), vec!["cl-1", "cln-2"]);
+        assert_eq!(job.resource_ids, "cl-1 cln-2");
         let d = job.directive().unwrap();
         assert_eq!(d.service.as_deref(), Some("configuring_SSL"));
         assert_eq!(d.service_params, Some(json!({"configssl": "YES"})));

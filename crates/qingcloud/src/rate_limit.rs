@@ -16,18 +16,18 @@ use super::clock::Clock;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     /// Requests per second never exceeded; None: no ceiling of our own.
-    pub max_per_second: Option<f64>,
+    pub(crate) max_per_second: Option<f64>,
     /// Requests that may go out at once after a quiet period, when a pace is in force.
-    pub burst: u32,
+    pub(crate) burst: u32,
     /// Whether a 2500 answer slows the pace down.
-    pub adaptive: bool,
+    pub(crate) adaptive: bool,
     /// After a 2500 the pace becomes this fraction of the rate that provoked it.
-    pub backoff_factor: f64,
+    pub(crate) backoff_factor: f64,
     /// The pace never drops below this many requests per second.
-    pub min_per_second: f64,
+    pub(crate) min_per_second: f64,
     /// Each call answered without a 2500 raises a reduced pace by this many requests per second,
     /// so the pace grows back by about this fraction every second.
-    pub recovery_per_call: f64,
+    pub(crate) recovery_per_call: f64,
 }
 
 impl Default for RateLimit {
@@ -45,6 +45,7 @@ impl Default for RateLimit {
 
 impl RateLimit {
     /// No pacing at all, whatever the server says (unit tests).
+    #[cfg(any(test, feature = "test-util"))]
     pub fn off() -> Self {
         RateLimit {
             adaptive: false,
@@ -71,7 +72,7 @@ struct State {
     last_cut: Option<Instant>,
 }
 
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     limit: RateLimit,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
@@ -82,7 +83,7 @@ fn valid_rate(r: Option<f64>) -> Option<f64> {
 }
 
 impl RateLimiter {
-    pub fn new(limit: RateLimit, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(limit: RateLimit, clock: Arc<dyn Clock>) -> Self {
         let last = clock.instant();
         RateLimiter {
             state: Mutex::new(State {
@@ -103,7 +104,8 @@ impl RateLimiter {
     }
 
     /// The pace in force, in requests per second; None when unpaced.
-    pub fn pace(&self) -> Option<f64> {
+    #[cfg(test)]
+    fn pace(&self) -> Option<f64> {
         self.lock().pace
     }
 
@@ -136,7 +138,7 @@ impl RateLimiter {
         }
     }
 
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         let wait = self.reserve();
         if !wait.is_zero() {
             self.clock.sleep(wait).await;
@@ -144,7 +146,7 @@ impl RateLimiter {
     }
 
     /// The server said 2500: slow down.
-    pub fn throttled(&self) {
+    pub(crate) fn throttled(&self) {
         if !self.limit.adaptive {
             return;
         }
@@ -176,7 +178,7 @@ impl RateLimiter {
     }
 
     /// A call was answered without a 2500: a reduced pace grows back.
-    pub fn answered(&self) {
+    pub(crate) fn answered(&self) {
         if !self.limit.adaptive {
             return;
         }

@@ -7,7 +7,7 @@ use super::error::{Error, TransportKind};
 
 /// How an error may be retried, before looking at idempotence or the attempt count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryClass {
+pub(crate) enum RetryClass {
     /// Transient (transport, 5000/5100/5300, HTTP 5xx): exponential backoff with jitter.
     Backoff,
     /// 2500, quota including the API call-rate limit: the same, but slower.
@@ -22,11 +22,11 @@ pub enum RetryClass {
     OddAnswer,
     /// Everything else (1100, 1101, 1200, 2100, 2400, HTTP 4xx, unknown codes), and what
     /// cannot heal by itself: TLS failures (an untrusted certificate, a plain-HTTP port), a
-    /// client that cannot be set up, a cancelled call.
+    /// client that cannot be set up.
     Never,
 }
 
-pub fn classify(err: &Error) -> RetryClass {
+pub(crate) fn classify(err: &Error) -> RetryClass {
     match err {
         Error::Api { ret_code, .. } => match ret_code {
             5000 | 5100 | 5300 => RetryClass::Backoff,
@@ -38,9 +38,7 @@ pub fn classify(err: &Error) -> RetryClass {
         Error::Transport { kind, .. } => match kind {
             TransportKind::HttpStatus(429) => RetryClass::SlowBackoff,
             TransportKind::HttpStatus(code) if *code < 500 => RetryClass::Never,
-            TransportKind::Setup | TransportKind::Tls(_) | TransportKind::Cancelled => {
-                RetryClass::Never
-            }
+            TransportKind::Setup | TransportKind::Tls(_) => RetryClass::Never,
             TransportKind::Connect
             | TransportKind::Timeout
             | TransportKind::Reset
@@ -59,28 +57,27 @@ pub fn classify(err: &Error) -> RetryClass {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in total, the first one included (1 = never retry).
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// Delay before the first retry; doubles with each further retry.
-    pub base_delay: Duration,
-    pub max_delay: Duration,
+    pub(crate) base_delay: Duration,
+    pub(crate) max_delay: Duration,
     /// Fraction (0..=1) of each delay that is randomised away, so clients that failed together
     /// do not retry together. 0 gives the exact schedule.
-    pub jitter: f64,
+    pub(crate) jitter: f64,
     /// No retry starts once this much time has passed since the first attempt.
-    pub total_budget: Duration,
+    pub(crate) total_budget: Duration,
     /// Base delay for ret_code 2500 (quota / call-rate limit).
-    pub rate_limit_base_delay: Duration,
-    pub rate_limit_max_delay: Duration,
+    pub(crate) rate_limit_base_delay: Duration,
+    pub(crate) rate_limit_max_delay: Duration,
     /// Attempts in total while the answers are not the API's (`RetryClass::OddAnswer`).
-    pub odd_answer_max_attempts: u32,
+    pub(crate) odd_answer_max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        // Many attempts, bounded by time: with a third of calls failing (a bad hour of the
-        // API), 5 attempts lost one call in 250 and so one apply of 20 resources in two;
-        // 25 attempts (terraform-provider-aws's default too) within 2 minutes do not. The pacer
-        // already slows everything after a 2500, so its own backoff can be moderate.
+        // Many attempts, bounded by time rather than by count, so that a bad hour of the API
+        // does not fail applies (why 25: docs/performance.md). The pacer already slows
+        // everything after a 2500, so its own backoff can be moderate.
         RetryPolicy {
             max_attempts: 25,
             base_delay: Duration::from_millis(500),
@@ -98,35 +95,27 @@ impl Default for RetryPolicy {
 
 /// What the client does after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Decision {
+pub(crate) enum Decision {
     RetryAfter(Duration),
     GiveUp,
 }
 
 /// What the retry loop knows about the call so far.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Attempts {
+pub(crate) struct Attempts {
     /// Attempts made so far (1 after the first).
-    pub made: u32,
+    pub(crate) made: u32,
     /// Time since the first attempt started.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// Whether a 1300 has already been retried once.
-    pub fresh_timestamp_used: bool,
+    pub(crate) fresh_timestamp_used: bool,
     /// How many of the attempts got an answer that was not the API's (`RetryClass::OddAnswer`).
-    pub odd_answers: u32,
+    pub(crate) odd_answers: u32,
 }
 
 impl RetryPolicy {
-    /// A policy that never retries.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
-    }
-
     /// The delay before retry number `retry` (1-based), `rand01` in [0, 1) supplies the jitter.
-    pub fn backoff(&self, retry: u32, slow: bool, rand01: f64) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, slow: bool, rand01: f64) -> Duration {
         let (base, cap) = if slow {
             (self.rate_limit_base_delay, self.rate_limit_max_delay)
         } else {
@@ -140,7 +129,13 @@ impl RetryPolicy {
 
     /// Decides whether to send again. `idempotent == false` means the server must certainly not
     /// have acted on the failed attempt: only a connect error or an answer with a ret_code qualify.
-    pub fn decide(&self, err: &Error, idempotent: bool, so_far: Attempts, rand01: f64) -> Decision {
+    pub(crate) fn decide(
+        &self,
+        err: &Error,
+        idempotent: bool,
+        so_far: Attempts,
+        rand01: f64,
+    ) -> Decision {
         if !idempotent && err.outcome_unknown() {
             return Decision::GiveUp;
         }
@@ -236,7 +231,6 @@ mod tests {
         }
         for kind in [
             TransportKind::Setup,
-            TransportKind::Cancelled,
             TransportKind::Tls(TlsFailure::Untrusted),
             TransportKind::Tls(TlsFailure::WrongHost),
             TransportKind::Tls(TlsFailure::NotValidNow),
@@ -382,7 +376,6 @@ mod tests {
             TransportKind::Tls(TlsFailure::Untrusted),
             TransportKind::Tls(TlsFailure::NotTls),
             TransportKind::Setup,
-            TransportKind::Cancelled,
         ] {
             assert_eq!(
                 p.decide(&transport(kind), true, first(), 0.0),
@@ -423,7 +416,11 @@ mod tests {
 
     #[test]
     fn never_retry_policy() {
-        let p = RetryPolicy::none();
+        // One attempt in total: never retry.
+        let p = RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        };
         assert_eq!(p.decide(&api(5100), true, first(), 0.0), Decision::GiveUp);
     }
 }

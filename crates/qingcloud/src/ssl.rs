@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::actions::JobsPage;
+use super::actions::{JobsPage, describe_cluster_jobs_page, run_cluster_custom_service};
+use super::call::CallPath;
 use super::client::Client;
 use super::error::Error;
 use super::model::{Cluster, Job, JobStatus, unusable};
@@ -27,15 +28,14 @@ const ACTION: &str = "RunClusterCustomService";
 const JOBS: &str = "DescribeClusterJobs";
 /// DescribeClusterJobs' documented maximum `limit`.
 const MAX_PAGE: u32 = 100;
-/// How many recent jobs `submit_ssl` looks at after an ambiguous failure.
+/// How many recent jobs `SslService::submit` looks at after an ambiguous failure.
 const RECENT: u32 = 30;
 /// After an ambiguous failure: looks at the cluster's jobs (a moment apart, since a new job may
 /// take a moment to be listed) before concluding the server did not act.
 const LOOKS: u32 = 3;
 const LOOK_DELAY: Duration = Duration::from_secs(2);
 /// Submissions at most, when every one fails ambiguously and no job appears. Sending again is
-/// safe only because the jobs are looked at first; 3 gave up on about one change in 300 when a
-/// fifth of calls ended in 503s or dropped connections.
+/// safe only because the jobs are looked at first (why 5: docs/performance.md).
 const SUBMISSIONS: u32 = 5;
 
 /// The value the parameter table documents: `YES` enables, `NO` disables. (The page's example
@@ -54,7 +54,7 @@ pub fn parse_configssl(s: &str) -> Option<bool> {
 
 /// What a job is to the SSL reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslJobKind {
+pub(crate) enum SslJobKind {
     /// Not a configuring_SSL job.
     NotSsl,
     /// A configuring_SSL job for this setting.
@@ -66,7 +66,7 @@ pub enum SslJobKind {
 /// Sorts a job out. Only RunClusterCustomService jobs (or jobs that name no action, which
 /// could be one) can be configuring_SSL jobs; for those the directive must say which service
 /// ran and, for configuring_SSL, which setting.
-pub fn ssl_job_kind(job: &Job) -> SslJobKind {
+pub(crate) fn ssl_job_kind(job: &Job) -> SslJobKind {
     let action = job.job_action.trim();
     if !action.is_empty() && !action.eq_ignore_ascii_case(ACTION) {
         return SslJobKind::NotSsl;
@@ -115,8 +115,8 @@ pub struct Prior<'a> {
 /// calls of `page_size` jobs (at most 100, the API's maximum). Default: 100 × 50, 5,000 jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HistoryPolicy {
-    pub page_size: u32,
-    pub max_pages: u32,
+    page_size: u32,
+    max_pages: u32,
 }
 
 impl Default for HistoryPolicy {
@@ -172,38 +172,9 @@ pub struct SslState {
     /// The newest pending or working configuring_SSL job newer than the job that decided
     /// `setting` (any, when `setting` is `Unknown` or "off").
     pub in_flight: Option<Job>,
-    /// The ids of every job the reading fetched (the newest page at least): what `submit_ssl`
-    /// must not take for the job of its own submission.
+    /// The ids of every job the reading fetched (the newest page at least): what
+    /// `SslService::submit` must not take for the job of its own submission.
     pub seen_job_ids: HashSet<String>,
-}
-
-impl SslState {
-    pub fn is_gone(&self) -> bool {
-        self.cluster.as_ref().is_none_or(Cluster::is_gone)
-    }
-
-    /// The setting, when the reading established it (`Seen` or `PriorStands`).
-    pub fn enabled(&self) -> Option<bool> {
-        match &self.setting {
-            Setting::Seen { enabled, .. } | Setting::PriorStands { enabled } => Some(*enabled),
-            Setting::Unknown { .. } => None,
-        }
-    }
-
-    /// The job the history shows made the setting. None when SSL was never switched (off, the
-    /// default), when the state's job stands (`PriorStands`: keep the state's job id) and when
-    /// the setting is unknown.
-    pub fn setting_job_id(&self) -> Option<&str> {
-        match &self.setting {
-            Setting::Seen { job: Some(job), .. } => Some(&job.job_id),
-            _ => None,
-        }
-    }
-
-    /// The setting the in-flight job will apply, if any.
-    pub fn in_flight_setting(&self) -> Option<bool> {
-        self.in_flight.as_ref().and_then(ssl_job_setting)
-    }
 }
 
 /// The direction a listing runs in.
@@ -301,7 +272,7 @@ enum Plan {
 /// page that contradicts the order found, or a job newer than one handed out before, makes the
 /// answer unusable rather than silently misread.
 struct History<'c> {
-    client: &'c Client,
+    api: &'c CallPath,
     zone: &'c str,
     cluster_id: &'c str,
     page: u32,
@@ -324,7 +295,7 @@ struct History<'c> {
 impl<'c> History<'c> {
     /// Starts from the first page (offset 0, limit `page`), fetched by the caller.
     fn new(
-        client: &'c Client,
+        api: &'c CallPath,
         zone: &'c str,
         cluster_id: &'c str,
         page: u32,
@@ -333,7 +304,7 @@ impl<'c> History<'c> {
         let times = times_of(&first.jobs, zone)?;
         let n = first.jobs.len() as u64;
         let mut history = History {
-            client,
+            api,
             zone,
             cluster_id,
             page,
@@ -404,10 +375,8 @@ impl<'c> History<'c> {
 
     async fn fetch(&mut self, offset: u64, limit: u32) -> Result<JobsPage, Error> {
         self.calls += 1;
-        let page = self
-            .client
-            .describe_cluster_jobs_page(self.zone, self.cluster_id, offset, limit)
-            .await?;
+        let page =
+            describe_cluster_jobs_page(self.api, self.zone, self.cluster_id, offset, limit).await?;
         self.fetched
             .extend(page.jobs.iter().map(|j| j.job_id.clone()));
         let times = times_of(&page.jobs, self.zone)?;
@@ -645,7 +614,18 @@ impl Walk<'_> {
     }
 }
 
-impl Client {
+/// The configuring_SSL service of the clusters one client reaches: reading the setting,
+/// submitting a switch. Cheap to make for each use.
+#[derive(Clone, Copy, Debug)]
+pub struct SslService<'c> {
+    client: &'c Client,
+}
+
+impl<'c> SslService<'c> {
+    pub fn new(client: &'c Client) -> SslService<'c> {
+        SslService { client }
+    }
+
     /// Reads the cluster and its SSL setting from its job history, newest job first, reading at
     /// most `policy.max_pages` pages. With `prior`, the walk stops at the state's own job when
     /// no newer successful configuring_SSL job precedes it. An answer that cannot be read (see
@@ -654,8 +634,8 @@ impl Client {
     /// The cluster lookup and the first page of jobs go out together: one round trip, and for
     /// a history of up to `page_size` jobs (the common case) one DescribeClusterJobs call in
     /// all. For a cluster that turns out to be gone, the job listing (even an error) is ignored.
-    pub async fn read_ssl(
-        &self,
+    pub async fn read(
+        self,
         zone: &str,
         cluster_id: &str,
         prior: Option<Prior<'_>>,
@@ -663,8 +643,8 @@ impl Client {
     ) -> Result<SslState, Error> {
         let page = policy.page();
         let (cluster, first) = tokio::join!(
-            self.describe_cluster(zone, cluster_id),
-            self.describe_cluster_jobs_page(zone, cluster_id, 0, page)
+            self.client.describe_cluster(zone, cluster_id),
+            describe_cluster_jobs_page(self.client.api(), zone, cluster_id, 0, page)
         );
         let cluster = cluster?;
         if cluster.as_ref().is_none_or(Cluster::is_gone) {
@@ -678,7 +658,7 @@ impl Client {
                 seen_job_ids: HashSet::new(),
             });
         }
-        let mut history = History::new(self, zone, cluster_id, page, first?)?;
+        let mut history = History::new(self.client.api(), zone, cluster_id, page, first?)?;
         let mut walk = Walk {
             prior,
             in_flight: None,
@@ -716,22 +696,20 @@ impl Client {
     }
 
     /// The cluster's newest `n` jobs (all of them when it has no more), read with the same
-    /// order logic as `read_ssl`. When one page holds the whole history the jobs come as
+    /// order logic as `read`. When one page holds the whole history the jobs come as
     /// listed: whoever asks only needs to know which jobs exist.
     async fn newest_cluster_jobs(
-        &self,
+        self,
         zone: &str,
         cluster_id: &str,
         n: u32,
     ) -> Result<Vec<Job>, Error> {
         let n = n.clamp(2, MAX_PAGE);
-        let first = self
-            .describe_cluster_jobs_page(zone, cluster_id, 0, n)
-            .await?;
+        let first = describe_cluster_jobs_page(self.client.api(), zone, cluster_id, 0, n).await?;
         if first_page_is_complete(&first, zone)? {
             return Ok(first.jobs);
         }
-        let mut history = History::new(self, zone, cluster_id, n, first)?;
+        let mut history = History::new(self.client.api(), zone, cluster_id, n, first)?;
         let mut jobs = Vec::new();
         while jobs.len() < n as usize && !history.is_done() {
             jobs.extend(history.next().await?);
@@ -747,8 +725,8 @@ impl Client {
     /// again. 1400 (busy) and every other certain failure are returned as they are; so is the
     /// ambiguous failure when the jobs cannot be looked at, or a new job there might be ours
     /// but cannot be read.
-    pub async fn submit_ssl(
-        &self,
+    pub async fn submit(
+        self,
         zone: &str,
         cluster_id: &str,
         enabled: bool,
@@ -758,9 +736,15 @@ impl Client {
         let mut submissions = 0;
         loop {
             submissions += 1;
-            let err = match self
-                .run_cluster_custom_service(zone, cluster_id, ROLE, SERVICE, &params)
-                .await
+            let err = match run_cluster_custom_service(
+                self.client.api(),
+                zone,
+                cluster_id,
+                ROLE,
+                SERVICE,
+                &params,
+            )
+            .await
             {
                 Ok(job_id) => return Ok(job_id),
                 Err(e) if !e.outcome_unknown() => return Err(e),
@@ -769,7 +753,7 @@ impl Client {
             tracing::warn!(zone, cluster_id, error = %err, "configuring_SSL outcome unknown; looking for its job before sending again");
             for look in 0..LOOKS {
                 if look > 0 {
-                    self.clock().sleep(LOOK_DELAY).await;
+                    self.client.clock().sleep(LOOK_DELAY).await;
                 }
                 // If we cannot even look, we must not resend: report the ambiguity.
                 let jobs = match self.newest_cluster_jobs(zone, cluster_id, RECENT).await {
@@ -814,6 +798,31 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::time::UNIX_EPOCH;
+
+    /// Readings as the tests look at them.
+    impl SslState {
+        fn is_gone(&self) -> bool {
+            self.cluster.as_ref().is_none_or(Cluster::is_gone)
+        }
+
+        /// The setting, when the reading established it (`Seen` or `PriorStands`).
+        fn enabled(&self) -> Option<bool> {
+            match &self.setting {
+                Setting::Seen { enabled, .. } | Setting::PriorStands { enabled } => Some(*enabled),
+                Setting::Unknown { .. } => None,
+            }
+        }
+
+        /// The job the history shows made the setting. None when SSL was never switched (off, the
+        /// default), when the state's job stands (`PriorStands`: keep the state's job id) and when
+        /// the setting is unknown.
+        fn setting_job_id(&self) -> Option<&str> {
+            match &self.setting {
+                Setting::Seen { job: Some(job), .. } => Some(&job.job_id),
+                _ => None,
+            }
+        }
+    }
 
     /// Second `t` of the test's history (2024-01-01 plus t seconds).
     fn at(t: u64) -> String {
@@ -977,8 +986,8 @@ mod tests {
         prior: Option<Prior<'_>>,
         policy: HistoryPolicy,
     ) -> Result<SslState, Error> {
-        fake_client(api)
-            .read_ssl("pek3a", "cl-1", prior, policy)
+        SslService::new(&fake_client(api))
+            .read("pek3a", "cl-1", prior, policy)
             .await
     }
 
@@ -1194,7 +1203,7 @@ mod tests {
             let s = read(&api, None, HistoryPolicy::default()).await.unwrap();
             assert!(seen(true, "j-on")(&s), "{:?}", s.setting);
             assert_eq!(s.in_flight.as_ref().unwrap().job_id, "j-run");
-            assert_eq!(s.in_flight_setting(), Some(false));
+            assert_eq!(s.in_flight.as_ref().and_then(ssl_job_setting), Some(false));
         }
     }
 
@@ -1216,7 +1225,10 @@ mod tests {
 
     async fn read_err(api: &Arc<FakeApi>) -> String {
         let err = read(api, None, HistoryPolicy::default()).await.unwrap_err();
-        assert_eq!(err.retryable_kind(), crate::RetryClass::Never);
+        assert_eq!(
+            crate::retry::classify(&err),
+            crate::retry::RetryClass::Never
+        );
         assert!(err.to_string().contains("unusable answer"), "{err}");
         unusable_detail(err)
     }
@@ -1464,8 +1476,8 @@ mod tests {
                 _ => api_error(1100),
             });
             let client = fake_client(&api);
-            let id = client
-                .submit_ssl("pek3a", "cl-1", false, &before)
+            let id = SslService::new(&client)
+                .submit("pek3a", "cl-1", false, &before)
                 .await
                 .unwrap();
             assert_eq!(id, "j-mine");
@@ -1488,8 +1500,8 @@ mod tests {
             _ => Reply::Fail(TransportKind::Timeout),
         });
         let client = fake_client(&api);
-        let err = client
-            .submit_ssl("pek3a", "cl-1", true, &HashSet::new())
+        let err = SslService::new(&client)
+            .submit("pek3a", "cl-1", true, &HashSet::new())
             .await
             .unwrap_err();
         assert!(err.outcome_unknown());
@@ -1541,8 +1553,8 @@ mod tests {
     async fn submit_adopts_the_job_of_an_ambiguous_failure() {
         let (api, _) = submit_api(vec![(Reply::Fail(TransportKind::Timeout), true)]);
         let client = fake_client(&api);
-        let id = client
-            .submit_ssl("pek3a", "cl-1", true, &before())
+        let id = SslService::new(&client)
+            .submit("pek3a", "cl-1", true, &before())
             .await
             .unwrap();
         assert_eq!(id, "j-1");
@@ -1554,8 +1566,8 @@ mod tests {
         let (api, _) = submit_api(vec![(ok(json!({"job_id": "j-1"})), true)]);
         let client = fake_client(&api);
         let before = before();
-        let id = client
-            .submit_ssl("pek3a", "cl-1", false, &before)
+        let id = SslService::new(&client)
+            .submit("pek3a", "cl-1", false, &before)
             .await
             .unwrap();
         assert_eq!(id, "j-1");
@@ -1567,8 +1579,8 @@ mod tests {
             (ok(json!({"job_id": "j-9"})), true),
         ]);
         let client = fake_client(&api);
-        let id = client
-            .submit_ssl("pek3a", "cl-1", true, &before)
+        let id = SslService::new(&client)
+            .submit("pek3a", "cl-1", true, &before)
             .await
             .unwrap();
         assert_eq!(id, "j-9");
@@ -1583,8 +1595,8 @@ mod tests {
         ]);
         let client = fake_client(&api);
         assert_eq!(
-            client
-                .submit_ssl("pek3a", "cl-1", false, &before())
+            SslService::new(&client)
+                .submit("pek3a", "cl-1", false, &before())
                 .await
                 .unwrap(),
             "j-9"
@@ -1603,8 +1615,8 @@ mod tests {
         let client = fake_client(&api);
         // j-old enables too, but it existed before: it must not be taken for ours.
         assert_eq!(
-            client
-                .submit_ssl("pek3a", "cl-1", true, &before())
+            SslService::new(&client)
+                .submit("pek3a", "cl-1", true, &before())
                 .await
                 .unwrap(),
             "j-9"
@@ -1616,8 +1628,8 @@ mod tests {
     async fn busy_and_certain_failures_are_returned() {
         let (api, _) = submit_api(vec![(api_error(1400), false)]);
         let client = fake_client(&api);
-        let err = client
-            .submit_ssl("pek3a", "cl-1", true, &before())
+        let err = SslService::new(&client)
+            .submit("pek3a", "cl-1", true, &before())
             .await
             .unwrap_err();
         assert!(err.is_busy());
@@ -1635,8 +1647,8 @@ mod tests {
             (ok(json!({"job_id": "j-never"})), true),
         ]);
         let client = fake_client(&api);
-        let err = client
-            .submit_ssl("pek3a", "cl-1", true, &before())
+        let err = SslService::new(&client)
+            .submit("pek3a", "cl-1", true, &before())
             .await
             .unwrap_err();
         assert!(err.outcome_unknown());

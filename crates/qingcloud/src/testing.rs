@@ -1,6 +1,7 @@
-//! A scripted in-memory transport for unit tests: it decodes each request, records it and answers
-//! with whatever the test's handler says. Paired with `tokio::time::pause()` it lets tests cover
-//! minutes of polling in milliseconds and count the calls exactly.
+//! Fakes for tests, of this crate and (with the `test-util` feature) of others: a scripted
+//! in-memory API that decodes each request, records it and answers with whatever the test's
+//! handler says, and a clock whose wall time is fixed. Paired with `tokio::time::pause()` they let
+//! tests cover minutes of polling in milliseconds and count the calls exactly.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -9,59 +10,58 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-use super::client::{Client, HttpResponse, Transport, TransportFailure, TransportFuture};
+use super::client::Client;
 use super::clock::Clock;
 use super::credentials::{ClientConfig, Endpoint};
 use super::error::TransportKind;
 use super::rate_limit::RateLimit;
+use super::transport::{HttpResponse, Transport, TransportFailure, TransportFuture};
 
-pub(crate) type Params = BTreeMap<String, String>;
+pub type Params = BTreeMap<String, String>;
 
-pub(crate) enum Reply {
+pub enum Reply {
     Json(Value),
     Fail(TransportKind),
 }
 
-pub(crate) fn ok(mut v: Value) -> Reply {
+pub fn ok(mut v: Value) -> Reply {
     if let Value::Object(m) = &mut v {
         m.entry("ret_code").or_insert(Value::from(0));
     }
     Reply::Json(v)
 }
 
-pub(crate) fn api_error(code: i64) -> Reply {
+pub fn api_error(code: i64) -> Reply {
     Reply::Json(serde_json::json!({"ret_code": code, "message": format!("error {code}")}))
 }
 
 type Handler = dyn Fn(&str, &Params) -> Reply + Send + Sync;
 
-pub(crate) struct FakeApi {
+pub struct FakeApi {
     calls: Mutex<Vec<(String, Params)>>,
     handler: Box<Handler>,
 }
 
 impl FakeApi {
-    pub(crate) fn new(
-        handler: impl Fn(&str, &Params) -> Reply + Send + Sync + 'static,
-    ) -> Arc<Self> {
+    pub fn new(handler: impl Fn(&str, &Params) -> Reply + Send + Sync + 'static) -> Arc<Self> {
         Arc::new(FakeApi {
             calls: Mutex::new(Vec::new()),
             handler: Box::new(handler),
         })
     }
 
-    pub(crate) fn calls(&self) -> Vec<(String, Params)> {
+    pub fn calls(&self) -> Vec<(String, Params)> {
         self.calls.lock().unwrap().clone()
     }
 
-    pub(crate) fn count(&self, action: &str) -> usize {
+    pub fn count(&self, action: &str) -> usize {
         self.calls().iter().filter(|(a, _)| a == action).count()
     }
 }
 
 /// The values of `PREFIX.1`, `PREFIX.2`, ... in index order: the ids a Describe call asked
-/// about (the reverse of `actions::indexed`).
-pub(crate) fn indexed_values(p: &Params, prefix: &str) -> Vec<String> {
+/// about.
+pub fn indexed_values(p: &Params, prefix: &str) -> Vec<String> {
     let mut ids: Vec<(usize, String)> = p
         .iter()
         .filter_map(|(k, v)| {
@@ -73,7 +73,7 @@ pub(crate) fn indexed_values(p: &Params, prefix: &str) -> Vec<String> {
     ids.into_iter().map(|(_, v)| v).collect()
 }
 
-pub(crate) fn decode_query(query: &str) -> Params {
+pub fn decode_query(query: &str) -> Params {
     query
         .split('&')
         .filter(|kv| !kv.is_empty())
@@ -107,12 +107,12 @@ impl Transport for FakeApi {
 }
 
 /// Wall clock fixed in 2024 plus the (pausable) tokio clock's progress.
-pub(crate) struct TestClock {
+pub struct TestClock {
     base: tokio::time::Instant,
 }
 
 impl TestClock {
-    pub(crate) fn new() -> Arc<Self> {
+    pub fn new() -> Arc<Self> {
         Arc::new(TestClock {
             base: tokio::time::Instant::now(),
         })
@@ -125,7 +125,7 @@ impl Clock for TestClock {
     }
 }
 
-pub(crate) fn test_config(endpoint: Endpoint) -> ClientConfig {
+pub fn test_config(endpoint: Endpoint) -> ClientConfig {
     let mut config =
         ClientConfig::new("QYACCESSKEYIDEXAMPLE", "SECRETACCESSKEY", "pek3a", endpoint);
     // Small and fixed, so tests can count attempts whatever the production default is.
@@ -138,10 +138,20 @@ pub(crate) fn test_config(endpoint: Endpoint) -> ClientConfig {
     config
 }
 
-pub(crate) fn fake_client(api: &Arc<FakeApi>) -> Client {
+pub fn fake_client(api: &Arc<FakeApi>) -> Client {
     Client::with_parts(
         test_config(Endpoint::default()),
         api.clone(),
         TestClock::new(),
     )
+}
+
+/// The call path of a `fake_client`, for the unit tests of the components over it.
+#[cfg(test)]
+pub(crate) fn fake_call_path(api: &Arc<FakeApi>) -> Arc<super::call::CallPath> {
+    Arc::new(super::call::CallPath::new(
+        test_config(Endpoint::default()),
+        api.clone(),
+        TestClock::new(),
+    ))
 }

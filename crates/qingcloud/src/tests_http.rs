@@ -11,12 +11,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::actions::{describe_clusters, run_cluster_custom_service};
 use super::client::Client;
 use super::clock::{Clock, SystemClock};
 use super::credentials::Endpoint;
 use super::error::{Error, TlsFailure, TransportKind};
 use super::signer;
+use super::ssl::SslService;
 use super::testing::{Params, decode_query, test_config};
+use super::transport::ReqwestTransport;
 
 const SECRET: &str = "SECRETACCESSKEY";
 
@@ -133,7 +136,7 @@ fn client_for(endpoint: Endpoint) -> Client {
 fn client_with_clock(endpoint: Endpoint, clock: Arc<dyn Clock>) -> Client {
     let mut config = test_config(endpoint);
     config.timeout = Duration::from_millis(500);
-    let transport = Arc::new(super::client::ReqwestTransport::new(config.timeout));
+    let transport = Arc::new(ReqwestTransport::new(config.timeout));
     Client::with_parts(config, transport, clock)
 }
 
@@ -148,6 +151,7 @@ fn code(ret_code: i64) -> Answer {
 
 async fn describe(client: &Client) -> Result<Value, Error> {
     client
+        .api()
         .call(
             "DescribeClusters",
             "pek3a",
@@ -158,15 +162,15 @@ async fn describe(client: &Client) -> Result<Value, Error> {
 }
 
 async fn run_service(client: &Client) -> Result<String, Error> {
-    client
-        .run_cluster_custom_service(
-            "pek3a",
-            "cl-1",
-            "maininstance",
-            "configuring_SSL",
-            &json!({"configssl": "YES"}),
-        )
-        .await
+    run_cluster_custom_service(
+        client.api(),
+        "pek3a",
+        "cl-1",
+        "maininstance",
+        "configuring_SSL",
+        &json!({"configssl": "YES"}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -180,7 +184,9 @@ async fn signed_requests_pass_the_servers_check() {
     })
     .await;
     let client = client_for(endpoint);
-    let clusters = client.describe_clusters("pek3a", &["cl-1"]).await.unwrap();
+    let clusters = describe_clusters(client.api(), "pek3a", &["cl-1"])
+        .await
+        .unwrap();
     assert_eq!(clusters[0].cluster_id, "cl-1");
     assert_eq!(run_service(&client).await.unwrap(), "j-abc");
 
@@ -427,7 +433,7 @@ async fn a_timeout_after_sending_is_ambiguous() {
 }
 
 #[tokio::test]
-async fn submit_ssl_adopts_the_job_after_a_timeout_without_resending() {
+async fn ssl_submit_adopts_the_job_after_a_timeout_without_resending() {
     let jobs: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(vec![json!({
         "job_id": "j-old", "job_action": "RunClusterCustomService", "status": "successful",
         "directive": json!({"service": "configuring_SSL",
@@ -458,8 +464,8 @@ async fn submit_ssl_adopts_the_job_after_a_timeout_without_resending() {
     let client = client_for(endpoint);
     // The jobs a reading would have listed before the submission.
     let before = std::collections::HashSet::from(["j-old".to_string()]);
-    let job_id = client
-        .submit_ssl("pek3a", "cl-1", true, &before)
+    let job_id = SslService::new(&client)
+        .submit("pek3a", "cl-1", true, &before)
         .await
         .unwrap();
     assert_eq!(job_id, "j-new");
@@ -519,7 +525,8 @@ async fn nothing_secret_reaches_logs_or_errors() {
     for e in &errors {
         text.push_str(&format!("{e} {e:?}\n"));
     }
-    text.push_str(&format!("{:?}\n", client.config()));
+    // The client's Debug shows its configuration.
+    text.push_str(&format!("{client:?}\n"));
     assert!(
         text.contains("DescribeClusters"),
         "logs were captured: {text}"

@@ -2,8 +2,7 @@
 //! data source and the list resource): the same reading rules as a refresh, and an error
 //! wherever a refresh would keep a recorded setting, since there is none to keep.
 
-use qingcloud::ssl::{HistoryPolicy, Setting};
-use qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
+use qingcloud::{Client, Cluster, HistoryPolicy, MYSQL_PLUS_APP_IDS, Setting, SslService};
 use tfplugin::framework::{AttributePath, Context, Diagnostic};
 
 use super::apply::undetermined;
@@ -29,7 +28,7 @@ pub async fn read_current(
     history: HistoryPolicy,
 ) -> Result<Current, Diagnostic> {
     let at = AttributePath::root("cluster_id");
-    let read = client.read_ssl(zone, cluster_id, None, history);
+    let read = SslService::new(client).read(zone, cluster_id, None, history);
     let ssl = tokio::select! {
         biased;
         _ = ctx.cancel.cancelled() => return Err(Diagnostic::error(

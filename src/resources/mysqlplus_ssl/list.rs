@@ -11,8 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::provider::{ProviderData, zone_error, zone_is_valid};
-use qingcloud::listing::ClusterFilter;
-use qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
+use qingcloud::{Client, Cluster, ClusterFilter, MYSQL_PLUS_APP_IDS};
 use tfplugin::framework::{
     self as fw, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics, ListEvent,
     ListRequest, ListSink, Presence, Schema, Type, Value,

@@ -4,9 +4,7 @@
 //! recorded).
 
 use crate::provider::{zone_error, zone_is_valid};
-use qingcloud::JobStatus;
-use qingcloud::MYSQL_PLUS_APP_IDS;
-use qingcloud::ssl::{Setting, ssl_job_setting};
+use qingcloud::{JobStatus, MYSQL_PLUS_APP_IDS, Setting, SslService, ssl_job_setting};
 use tfplugin::framework::{
     AttributePath, Context, Diagnostic, Diagnostics, ImportRequest, ImportResponse, ReadRequest,
     ReadResponse, Value,
@@ -65,7 +63,7 @@ impl MysqlPlusSsl {
                 }
             }
         }
-        let read = client.read_ssl(
+        let read = SslService::new(&client).read(
             &target.zone,
             &target.cluster_id,
             recorded(&state),

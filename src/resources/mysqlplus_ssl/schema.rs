@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::provider::{zone_error, zone_is_valid};
 use qingcloud::ids;
-use qingcloud::ssl::{Prior, Setting};
+use qingcloud::{Prior, Setting};
 use tfplugin::framework::duration::parse_duration;
 use tfplugin::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,

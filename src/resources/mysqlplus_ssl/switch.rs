@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use qingcloud::jobs::WaitError;
-use qingcloud::ssl::{HistoryPolicy, Prior, Setting, ssl_job_setting};
-use qingcloud::{Client, Error};
+use qingcloud::{
+    Client, Error, HistoryPolicy, Prior, Setting, SslService, WaitError, ssl_job_setting,
+};
 
 use super::schema::{Target, record_lost};
 
@@ -109,7 +109,7 @@ pub async fn switch(client: &Client, req: Request<'_>, cancel: &CancellationToke
         });
         let state = unless_cancelled(
             cancel,
-            client.read_ssl(zone, cluster_id, prior, req.history),
+            SslService::new(client).read(zone, cluster_id, prior, req.history),
         )
         .await?;
         let Some(cluster) = state.cluster.as_ref().filter(|c| !c.is_gone()) else {
@@ -204,8 +204,8 @@ pub async fn switch(client: &Client, req: Request<'_>, cancel: &CancellationToke
         if cancel.is_cancelled() {
             return Err(interrupted());
         }
-        match client
-            .submit_ssl(zone, cluster_id, req.want, &state.seen_job_ids)
+        match SslService::new(client)
+            .submit(zone, cluster_id, req.want, &state.seen_job_ids)
             .await
         {
             Ok(job_id) => {

@@ -1,34 +1,55 @@
 //! Waiting for a cluster to be idle: a custom service sent to a cluster in transition is refused
 //! with 1400, so callers wait here first.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::client::Client;
-use super::jobs::WaitError;
+use super::clock::Clock;
+use super::cluster_batch::ClusterLookups;
+use super::jobs::{WaitError, WaitPolicy};
 use super::model::Cluster;
 use super::retry::{RetryClass, classify};
 
-impl Client {
+/// The idle wait: looks at the cluster through the shared lookups, at once and then after delays
+/// that grow as the job waits' do (`WaitPolicy`).
+pub(crate) struct IdleWait {
+    lookups: Arc<ClusterLookups>,
+    clock: Arc<dyn Clock>,
+    policy: WaitPolicy,
+}
+
+impl IdleWait {
+    pub(crate) fn new(
+        lookups: Arc<ClusterLookups>,
+        clock: Arc<dyn Clock>,
+        policy: WaitPolicy,
+    ) -> IdleWait {
+        IdleWait {
+            lookups,
+            clock,
+            policy,
+        }
+    }
+
     /// Polls until `transition_status` is empty. Fails at once when the cluster is absent,
     /// `deleted` or `ceased`; transient polling errors are waited through until the deadline.
-    pub async fn wait_cluster_idle(
+    pub(crate) async fn wait(
         &self,
         zone: &str,
         cluster_id: &str,
         deadline: Duration,
         cancel: &CancellationToken,
     ) -> Result<Cluster, WaitError> {
-        let clock = self.clock().clone();
-        let policy = self.inner.config.wait.clone();
+        let (clock, policy) = (&self.clock, &self.policy);
         let deadline_passed = clock.sleep(deadline);
         tokio::pin!(deadline_passed);
         let mut delay = policy.initial_delay;
         let mut transition = String::new();
         loop {
             let poll = async {
-                match self.describe_cluster(zone, cluster_id).await {
+                match self.lookups.lookup(zone, cluster_id).await {
                     Ok(None) => Err(WaitError::ClusterGone {
                         cluster_id: cluster_id.into(),
                         status: None,
@@ -79,11 +100,11 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{FakeApi, fake_client, ok};
+    use crate::testing::{FakeApi, fake_call_path, ok};
     use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn cluster_api(states: Vec<serde_json::Value>) -> std::sync::Arc<FakeApi> {
+    fn cluster_api(states: Vec<serde_json::Value>) -> Arc<FakeApi> {
         let n = AtomicUsize::new(0);
         FakeApi::new(move |action, p| {
             assert_eq!(action, "DescribeClusters");
@@ -92,6 +113,20 @@ mod tests {
             let i = n.fetch_add(1, Ordering::SeqCst).min(states.len() - 1);
             ok(json!({"cluster_set": states[i].clone()}))
         })
+    }
+
+    /// An idle wait over the fake API, with the default policy.
+    fn idle_wait(api: &Arc<FakeApi>) -> IdleWait {
+        let path = fake_call_path(api);
+        let clock = path.clock().clone();
+        IdleWait::new(ClusterLookups::new(path), clock, WaitPolicy::default())
+    }
+
+    /// Waits for cl-1 in pek3a for `secs`, uncancelled.
+    async fn wait_secs(idle: &IdleWait, secs: u64) -> Result<Cluster, WaitError> {
+        let never = CancellationToken::new();
+        idle.wait("pek3a", "cl-1", Duration::from_secs(secs), &never)
+            .await
     }
 
     fn cl(status: &str, transition: &str) -> serde_json::Value {
@@ -105,16 +140,8 @@ mod tests {
             cl("active", "updating"),
             cl("active", ""),
         ]);
-        let client = fake_client(&api);
-        let c = client
-            .wait_cluster_idle(
-                "pek3a",
-                "cl-1",
-                Duration::from_secs(60),
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap();
+        let idle = idle_wait(&api);
+        let c = wait_secs(&idle, 60).await.unwrap();
         assert_eq!(c.status, "active");
         assert_eq!(api.count("DescribeClusters"), 3);
     }
@@ -127,16 +154,8 @@ mod tests {
             (cl("deleted", "deleting"), Some("deleted".to_string())),
         ] {
             let api = cluster_api(vec![states]);
-            let client = fake_client(&api);
-            let err = client
-                .wait_cluster_idle(
-                    "pek3a",
-                    "cl-1",
-                    Duration::from_secs(60),
-                    &CancellationToken::new(),
-                )
-                .await
-                .unwrap_err();
+            let idle = idle_wait(&api);
+            let err = wait_secs(&idle, 60).await.unwrap_err();
             assert_eq!(
                 err,
                 WaitError::ClusterGone {
@@ -151,16 +170,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn deadline_and_cancel() {
         let api = cluster_api(vec![cl("active", "starting")]);
-        let client = fake_client(&api);
-        let err = client
-            .wait_cluster_idle(
-                "pek3a",
-                "cl-1",
-                Duration::from_secs(1800),
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap_err();
+        let idle = idle_wait(&api);
+        let err = wait_secs(&idle, 1800).await.unwrap_err();
         assert_eq!(
             err,
             WaitError::ClusterNotIdle {
@@ -170,8 +181,8 @@ mod tests {
         );
         let cancel = CancellationToken::new();
         cancel.cancel();
-        let err = client
-            .wait_cluster_idle("pek3a", "cl-1", Duration::from_secs(1800), &cancel)
+        let err = idle
+            .wait("pek3a", "cl-1", Duration::from_secs(1800), &cancel)
             .await
             .unwrap_err();
         assert_eq!(
