@@ -646,7 +646,36 @@ impl<'c> SslService<'c> {
             self.client.describe_cluster(zone, cluster_id),
             describe_cluster_jobs_page(self.client.api(), zone, cluster_id, 0, page)
         );
-        let cluster = cluster?;
+        self.read_history(zone, cluster_id, cluster?, first, prior, policy)
+            .await
+    }
+
+    /// `read` of a cluster the caller has just listed (a page of `terraform query`): its job
+    /// history only, without looking the cluster up a second time.
+    pub async fn read_listed(
+        self,
+        zone: &str,
+        cluster: Cluster,
+        policy: HistoryPolicy,
+    ) -> Result<SslState, Error> {
+        let cluster_id = cluster.cluster_id.clone();
+        let first =
+            describe_cluster_jobs_page(self.client.api(), zone, &cluster_id, 0, policy.page())
+                .await;
+        self.read_history(zone, &cluster_id, Some(cluster), first, None, policy)
+            .await
+    }
+
+    async fn read_history(
+        self,
+        zone: &str,
+        cluster_id: &str,
+        cluster: Option<Cluster>,
+        first: Result<JobsPage, Error>,
+        prior: Option<Prior<'_>>,
+        policy: HistoryPolicy,
+    ) -> Result<SslState, Error> {
+        let page = policy.page();
         if cluster.as_ref().is_none_or(Cluster::is_gone) {
             return Ok(SslState {
                 cluster,
@@ -1160,6 +1189,32 @@ mod tests {
                 assert_eq!(api.count("DescribeClusters"), 1);
                 assert_eq!(s.seen_job_ids.len(), n);
             }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_listed_cluster_is_read_from_its_history_alone_with_the_same_rules() {
+        let long = long_history(&[(1_500, "YES"), (2_000, "NO")]);
+        for (jobs, enabled) in [
+            (long, false),
+            (vec![ssl_job_at("j-1", "successful", "YES", 1)], true),
+        ] {
+            let api = history_server(jobs, true, |_| {});
+            let listed: Cluster = serde_json::from_value(
+                json!({"cluster_id": "cl-1", "status": "active", "transition_status": ""}),
+            )
+            .unwrap();
+            let s = SslService::new(&fake_client(&api))
+                .read_listed("pek3a", listed, HistoryPolicy::default())
+                .await
+                .unwrap();
+            assert_eq!(s.enabled(), Some(enabled));
+            assert_eq!(
+                api.count("DescribeClusters"),
+                0,
+                "the listing already had it"
+            );
+            assert!(api.count("DescribeClusterJobs") >= 1);
         }
     }
 
