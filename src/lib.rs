@@ -8,3 +8,4 @@
 pub mod data_sources;
 pub mod provider;
 pub mod resources;
+mod zone;

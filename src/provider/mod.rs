@@ -11,7 +11,6 @@ use qingcloud::ssl::HistoryPolicy;
 use qingcloud::{self, Client};
 use tfplugin::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
 
-pub use schema::{zone_error, zone_is_valid};
 
 /// What resources need from the configured provider.
 #[derive(Default)]

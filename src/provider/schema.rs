@@ -1,5 +1,6 @@
 //! The `qingcloud` provider block and its offline validation.
 
+use crate::zone::{zone_error, zone_is_valid};
 use tfplugin::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema, Type, Value,
 };
@@ -59,26 +60,6 @@ pub fn schema() -> Schema {
             ..Block::default()
         },
     }
-}
-
-/// Zones are lower-case letters and digits (`pek3a`, `sh1a`, `gd2`).
-pub fn zone_is_valid(zone: &str) -> bool {
-    !zone.is_empty()
-        && zone.starts_with(|c: char| c.is_ascii_lowercase())
-        && zone
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-}
-
-pub fn zone_error(zone: &str, path: AttributePath) -> Diagnostic {
-    Diagnostic::error(
-        "Invalid zone",
-        format!(
-            "{zone:?} is not a QingCloud zone: zones are lower-case letters and digits, such as \
-             \"pek3a\", \"sh1a\" or \"gd2\"."
-        ),
-    )
-    .at(path)
 }
 
 pub fn validate(config: &Value) -> Diagnostics {

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use crate::provider::{ProviderData, zone_error, zone_is_valid};
+use crate::provider::ProviderData;
+use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::listing::ClusterFilter;
 use qingcloud::{Client, Cluster, MYSQL_PLUS_APP_IDS};
 use tfplugin::framework::{

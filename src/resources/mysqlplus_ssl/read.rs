@@ -3,7 +3,7 @@
 //! keeps the recorded setting with a warning (refresh) or fails (import, where nothing is
 //! recorded).
 
-use crate::provider::{zone_error, zone_is_valid};
+use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::JobStatus;
 use qingcloud::MYSQL_PLUS_APP_IDS;
 use qingcloud::ssl::{Setting, ssl_job_setting};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::provider::{zone_error, zone_is_valid};
+use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::ssl::{Prior, Setting};
 use tfplugin::framework::duration::parse_duration;
 use tfplugin::framework::{
