@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use terraform_provider_qingcloud::provider::{self, QingCloudProvider};
+use tfplugin::framework::erased::{
+    self, ApplyResponse, CreateRequest, DeleteRequest, ImportRequest, ImportResponse, PlanRequest,
+    PlanResponse, ProviderData, ReadRequest, ReadResponse, UpdateRequest,
+};
 use tfplugin::framework::{
-    self as fw, ApplyRequest, ApplyResponse, Context, Diagnostic, Diagnostics, IdentitySchema,
-    ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Schema,
-    Value,
+    self as fw, Context, Diagnostic, Diagnostics, IdentitySchema, Schema, Value,
 };
 use tfplugin::{plugin, protocol};
 
@@ -33,22 +35,22 @@ impl fw::Provider for Floor {
         self.real.validate_config(config)
     }
 
-    async fn configure(&self, terraform_version: &str, config: Value) -> Diagnostics {
+    async fn configure(&self, terraform_version: &str, config: Value) -> fw::ConfigureResponse {
         self.real.configure(terraform_version, config).await
     }
 
-    fn resources(&self) -> Vec<Arc<dyn fw::Resource>> {
+    fn resources(&self) -> Vec<Arc<dyn erased::Resource>> {
         self.real
             .resources()
             .into_iter()
-            .map(|real| Arc::new(NoApi { real }) as Arc<dyn fw::Resource>)
+            .map(|real| Arc::new(NoApi { real }) as Arc<dyn erased::Resource>)
             .collect()
     }
 }
 
 /// The real resource for everything that makes no API call; read and apply are local.
 struct NoApi {
-    real: Arc<dyn fw::Resource>,
+    real: Arc<dyn erased::Resource>,
 }
 
 /// The identity the real resource reports: none once the object is gone.
@@ -61,8 +63,21 @@ fn identity_of(state: &Value) -> Option<Value> {
     })
 }
 
+/// A created or updated object as the real apply would leave it: the job it ran is known.
+fn applied(planned: Value) -> ApplyResponse {
+    let mut state = planned;
+    if state.get("job_id").is_unknown() {
+        state.set("job_id", Value::string("j-floor000"));
+    }
+    ApplyResponse {
+        identity: identity_of(&state),
+        state,
+        ..ApplyResponse::default()
+    }
+}
+
 #[async_trait]
-impl fw::Resource for NoApi {
+impl erased::Resource for NoApi {
     fn type_name(&self) -> &'static str {
         self.real.type_name()
     }
@@ -75,6 +90,10 @@ impl fw::Resource for NoApi {
         self.real.identity_schema()
     }
 
+    fn configure(&self, data: &ProviderData) -> Diagnostics {
+        self.real.configure(data)
+    }
+
     fn validate(&self, config: &Value) -> Diagnostics {
         self.real.validate(config)
     }
@@ -83,26 +102,30 @@ impl fw::Resource for NoApi {
         self.real.upgrade_state(version, state)
     }
 
+    fn generate_config(&self, ctx: &Context, state: &Value) -> Result<Value, Diagnostics> {
+        self.real.generate_config(ctx, state)
+    }
+
     async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse {
         self.real.plan(ctx, req).await
     }
 
-    async fn apply(&self, _ctx: &Context, req: ApplyRequest) -> ApplyResponse {
-        let mut state = req.planned_state;
-        if !state.is_null() && state.get("job_id").is_unknown() {
-            state.set("job_id", Value::string("j-floor000"));
-        }
-        ApplyResponse {
-            new_identity: identity_of(&state),
-            new_state: state,
-            ..ApplyResponse::default()
-        }
+    async fn create(&self, _ctx: &Context, req: CreateRequest) -> ApplyResponse {
+        applied(req.planned_state)
+    }
+
+    async fn update(&self, _ctx: &Context, req: UpdateRequest) -> ApplyResponse {
+        applied(req.planned_state)
+    }
+
+    async fn delete(&self, _ctx: &Context, _req: DeleteRequest) -> ApplyResponse {
+        ApplyResponse::default()
     }
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
         ReadResponse {
-            new_identity: identity_of(&req.current_state),
-            new_state: req.current_state,
+            identity: identity_of(&req.current_state),
+            state: req.current_state,
             private: req.private,
             ..ReadResponse::default()
         }

@@ -2,9 +2,12 @@
 //!
 //! This crate is the provider itself: the `qingcloud` block (`provider`), its resources, data
 //! sources and list resources. It stands on two crates that know nothing of each other:
-//! `tfplugin` (the plugin host, protocol 6 and the framework of domain types) and `qingcloud`
-//! (the API client). See DESIGN.md.
+//! `tfplugin` (the plugin host, protocol 6 and the resource kit) and `qingcloud` (the API
+//! client). `provider` depends on `resources` and `data_sources`, never the reverse; what
+//! they share (`provider_data`, `zone`) sits below all three. See DESIGN.md.
 
-pub mod data_sources;
+mod data_sources;
 pub mod provider;
-pub mod resources;
+mod provider_data;
+mod resources;
+mod zone;

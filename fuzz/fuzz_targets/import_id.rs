@@ -3,14 +3,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tfplugin::framework::{Context, ImportRequest, Resource};
-use terraform_provider_qingcloud::resources::mysqlplus_ssl::MysqlPlusSsl;
+use terraform_provider_qingcloud::provider::QingCloudProvider;
+use tfplugin::framework::erased::ImportRequest;
+use tfplugin::framework::{Context, Provider};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(id) = std::str::from_utf8(data) else {
         return;
     };
-    let resource = MysqlPlusSsl::new(Default::default());
+    let resource = QingCloudProvider::new().resources().remove(0);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");

@@ -2,11 +2,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tfplugin::framework::{Resource, json, msgpack};
-use terraform_provider_qingcloud::resources::mysqlplus_ssl::MysqlPlusSsl;
+use terraform_provider_qingcloud::provider::QingCloudProvider;
+use tfplugin::framework::{Provider, json, msgpack};
 
 fuzz_target!(|data: &[u8]| {
-    let ty = MysqlPlusSsl::new(Default::default()).schema().value_type();
+    let ty = QingCloudProvider::new().resources()[0].schema().value_type();
     if let Ok(value) = json::decode(data, &ty) {
         // What upgrade decodes must be answerable in msgpack.
         let _ = msgpack::encode(&value, &ty);

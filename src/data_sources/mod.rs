@@ -1,12 +1,11 @@
 //! The provider's data sources, one module each.
 
-pub mod mysqlplus_ssl;
+mod mysqlplus_ssl;
 
 use std::sync::Arc;
 
-use crate::provider::ProviderData;
-use tfplugin::framework::DataSource;
+use tfplugin::framework::erased::{self, DataSource};
 
-pub fn all(data: Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
-    vec![Arc::new(mysqlplus_ssl::MysqlPlusSslData::new(data))]
+pub(crate) fn all() -> Vec<Arc<dyn DataSource>> {
+    vec![erased::data_source(mysqlplus_ssl::MysqlPlusSslData)]
 }

@@ -2,28 +2,32 @@
 //! its job history by the same rules as the resource. It never returns a guess: a missing
 //! cluster, another app's cluster or a history too long to read is an error.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
-use crate::provider::ProviderData;
+use crate::provider_data::{Ctx, ProviderData};
 use crate::resources::mysqlplus_ssl::{TYPE_NAME, read_current, validate_target};
 use tfplugin::framework::{
-    self as fw, Attribute, AttributePath, Block, Context, DataReadResponse, Diagnostics, Presence,
-    Schema, Type, Value,
+    self as fw, Attr, Attribute, Block, Diagnostics, Presence, Schema, Type,
 };
+use tfplugin::path;
 
-pub struct MysqlPlusSslData {
-    data: Arc<ProviderData>,
-}
+pub(crate) struct MysqlPlusSslData;
 
-impl MysqlPlusSslData {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        MysqlPlusSslData { data }
+tfplugin::model! {
+    /// An object of `schema()`.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub(crate) struct SslReading {
+        cluster_id: Attr<String>,
+        zone: Attr<String>,
+        enabled: Attr<bool>,
+        job_id: Attr<String>,
+        switching: Attr<bool>,
     }
 }
 
-pub fn schema() -> Schema {
+type DataReadResponse = fw::DataReadResponse<MysqlPlusSslData>;
+
+fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
@@ -73,13 +77,16 @@ pub fn schema() -> Schema {
 
 fn error(d: fw::Diagnostic) -> DataReadResponse {
     DataReadResponse {
-        state: Value::Null,
+        state: None,
         diagnostics: d.into(),
     }
 }
 
 #[async_trait]
 impl fw::DataSource for MysqlPlusSslData {
+    type Model = SslReading;
+    type Data = ProviderData;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -88,47 +95,45 @@ impl fw::DataSource for MysqlPlusSslData {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        validate_target(config)
+    fn validate(&self, config: &SslReading) -> Diagnostics {
+        validate_target(&config.cluster_id, &config.zone)
     }
 
-    async fn read(&self, ctx: &Context, config: Value) -> DataReadResponse {
+    async fn read(&self, ctx: &Ctx, config: SslReading) -> DataReadResponse {
         // Validation runs again: values unknown at validation are known now.
-        let diags = validate_target(&config);
+        let diags = validate_target(&config.cluster_id, &config.zone);
         if diags.has_errors() {
             return DataReadResponse {
-                state: Value::Null,
+                state: None,
                 diagnostics: diags,
             };
         }
-        let client = match self.data.client() {
-            Ok(c) => c,
+        let data = match ProviderData::of(ctx) {
+            Ok(d) => d,
             Err(d) => return error(d),
         };
-        let Some(cluster_id) = config.get("cluster_id").as_str() else {
+        let Some(cluster_id) = config.cluster_id.as_str() else {
             return error(
                 fw::Diagnostic::error("Cluster ID not known", "cluster_id must be set.")
-                    .at(AttributePath::root("cluster_id")),
+                    .at(path!(SslReading.cluster_id)),
             );
         };
         let zone = config
-            .get("zone")
+            .zone
             .as_str()
-            .unwrap_or(client.default_zone())
+            .unwrap_or(data.client.default_zone())
             .to_string();
-        let history = self.data.history();
-        match read_current(ctx, &client, &zone, cluster_id, history).await {
-            Ok(current) => {
-                let mut state = config.clone();
-                state.set("zone", Value::string(&zone));
-                state.set("enabled", Value::Bool(current.enabled));
-                state.set("job_id", current.job_id.into());
-                state.set("switching", Value::Bool(current.switching));
-                DataReadResponse {
-                    state,
-                    diagnostics: Diagnostics::default(),
-                }
-            }
+        match read_current(ctx, &data.client, &zone, cluster_id, data.history).await {
+            Ok(current) => DataReadResponse {
+                state: Some(SslReading {
+                    zone: Attr::Known(zone),
+                    enabled: Attr::Known(current.enabled),
+                    job_id: current.job_id.into(),
+                    switching: Attr::Known(current.switching),
+                    ..config
+                }),
+                diagnostics: Diagnostics::default(),
+            },
             Err(d) => error(d),
         }
     }
@@ -137,19 +142,33 @@ impl fw::DataSource for MysqlPlusSslData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::framework::{DataSource, Model, Value};
+
+    fn reading(config: Value) -> SslReading {
+        SslReading::from_value(&config).unwrap()
+    }
 
     #[test]
     fn bad_ids_and_zones_are_refused_at_their_attribute_and_unknowns_pass() {
-        let config = Value::object([
+        let config = reading(Value::object([
             ("cluster_id", Value::string("db1")),
             ("zone", Value::string("PEK3A")),
-        ]);
-        let paths: Vec<_> = validate_target(&config)
+        ]));
+        let paths: Vec<_> = MysqlPlusSslData
+            .validate(&config)
             .iter()
             .map(|d| d.path.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(paths, [Some("cluster_id".into()), Some("zone".into())]);
-        let unknown = Value::object([("cluster_id", Value::Unknown), ("zone", Value::Null)]);
-        assert!(validate_target(&unknown).is_empty());
+        let unknown = reading(Value::object([
+            ("cluster_id", Value::Unknown),
+            ("zone", Value::Null),
+        ]));
+        assert!(MysqlPlusSslData.validate(&unknown).is_empty());
+    }
+
+    #[test]
+    fn the_model_matches_the_schema() {
+        assert_eq!(SslReading::value_type(), schema().value_type());
     }
 }

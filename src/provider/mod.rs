@@ -3,67 +3,22 @@
 
 mod schema;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::provider_data::ProviderData;
+use crate::{data_sources, resources};
 use qingcloud::{self, Client, HistoryPolicy};
+use tfplugin::framework::erased;
 use tfplugin::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
 
-pub use schema::{zone_error, zone_is_valid};
-
-/// What resources need from the configured provider.
 #[derive(Default)]
-pub struct ProviderData {
-    client: RwLock<Option<Client>>,
-    history: RwLock<HistoryPolicy>,
-}
-
-impl ProviderData {
-    /// The API client, or an error diagnostic when ConfigureProvider has not succeeded.
-    pub fn client(&self) -> Result<Client, Diagnostic> {
-        let guard = self.client.read().unwrap_or_else(|p| p.into_inner());
-        guard.clone().ok_or_else(|| {
-            Diagnostic::error(
-                "Provider not configured",
-                "The qingcloud provider has no working configuration; see the earlier error \
-                 about its credentials.",
-            )
-        })
-    }
-
-    /// The zone resources use when they do not set one; None before configuration.
-    pub fn default_zone(&self) -> Option<String> {
-        let guard = self.client.read().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map(|c| c.default_zone().to_string())
-    }
-
-    /// How far readings of a cluster's job history may go.
-    pub fn history(&self) -> HistoryPolicy {
-        *self.history.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn set_client(&self, client: Client, history: HistoryPolicy) {
-        *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
-        *self.history.write().unwrap_or_else(|p| p.into_inner()) = history;
-    }
-}
-
-pub struct QingCloudProvider {
-    data: Arc<ProviderData>,
-}
+pub struct QingCloudProvider;
 
 impl QingCloudProvider {
     pub fn new() -> Self {
-        QingCloudProvider {
-            data: Arc::new(ProviderData::default()),
-        }
-    }
-}
-
-impl Default for QingCloudProvider {
-    fn default() -> Self {
-        Self::new()
+        QingCloudProvider
     }
 }
 
@@ -97,10 +52,13 @@ impl fw::Provider for QingCloudProvider {
         schema::validate(config)
     }
 
-    async fn configure(&self, _terraform_version: &str, config: Value) -> Diagnostics {
+    async fn configure(&self, _terraform_version: &str, config: Value) -> fw::ConfigureResponse {
         let mut diags = schema::validate(&config);
         if diags.has_errors() {
-            return diags;
+            return fw::ConfigureResponse {
+                diagnostics: diags,
+                data: None,
+            };
         }
         let settings = qingcloud::ProviderSettings {
             access_key: string_setting(&config, "access_key"),
@@ -111,14 +69,15 @@ impl fw::Provider for QingCloudProvider {
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let result = qingcloud::resolve(&settings, &|k| std::env::var(k).ok(), home.as_deref())
             .map(Client::new);
-        match result {
+        let data = match result {
             Ok(client) => {
                 tracing::debug!(zone = client.default_zone(), "provider configured");
                 let history = match schema::job_history_limit(&config) {
                     Ok(Some(jobs)) => HistoryPolicy::with_max_jobs(jobs),
                     _ => HistoryPolicy::default(),
                 };
-                self.data.set_client(client, history);
+                let data: erased::ProviderData = Arc::new(ProviderData { client, history });
+                Some(data)
             }
             Err(e) => {
                 let d =
@@ -127,20 +86,24 @@ impl fw::Provider for QingCloudProvider {
                     Some(a) => d.at(AttributePath::root(a)),
                     None => d,
                 });
+                None
             }
+        };
+        fw::ConfigureResponse {
+            diagnostics: diags,
+            data,
         }
-        diags
     }
 
-    fn resources(&self) -> Vec<Arc<dyn fw::Resource>> {
-        crate::resources::all(self.data.clone())
+    fn resources(&self) -> Vec<Arc<dyn erased::Resource>> {
+        resources::all()
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn fw::DataSource>> {
-        crate::data_sources::all(self.data.clone())
+    fn data_sources(&self) -> Vec<Arc<dyn erased::DataSource>> {
+        data_sources::all()
     }
 
-    fn list_resources(&self) -> Vec<Arc<dyn fw::ListResource>> {
-        crate::resources::list_resources(self.data.clone())
+    fn list_resources(&self) -> Vec<Arc<dyn erased::ListResource>> {
+        resources::list_resources()
     }
 }

@@ -1,6 +1,7 @@
 //! The `qingcloud` provider block and its offline validation.
 
-use qingcloud::{Endpoint, ids};
+use crate::zone::{zone_error, zone_is_valid};
+use qingcloud::Endpoint;
 use tfplugin::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema, Type, Value,
 };
@@ -60,18 +61,6 @@ pub fn schema() -> Schema {
             ..Block::default()
         },
     }
-}
-
-pub fn zone_is_valid(zone: &str) -> bool {
-    ids::is_zone(zone)
-}
-
-pub fn zone_error(zone: &str, path: AttributePath) -> Diagnostic {
-    Diagnostic::error(
-        "Invalid zone",
-        format!("{zone:?} is not a QingCloud zone: {}.", ids::ZONE_RULE),
-    )
-    .at(path)
 }
 
 pub fn validate(config: &Value) -> Diagnostics {

@@ -1,16 +1,15 @@
-//! The provider's resources, one module each.
+//! The provider's resources, one module each, with their list resources.
 
-pub mod mysqlplus_ssl;
+pub(crate) mod mysqlplus_ssl;
 
 use std::sync::Arc;
 
-use crate::provider::ProviderData;
-use tfplugin::framework::{ListResource, Resource};
+use tfplugin::framework::erased::{self, ListResource, Resource};
 
-pub fn all(data: Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(mysqlplus_ssl::MysqlPlusSsl::new(data))]
+pub(crate) fn all() -> Vec<Arc<dyn Resource>> {
+    vec![erased::resource(mysqlplus_ssl::MysqlPlusSsl::default())]
 }
 
-pub fn list_resources(data: Arc<ProviderData>) -> Vec<Arc<dyn ListResource>> {
-    vec![Arc::new(mysqlplus_ssl::MysqlPlusSslList::new(data))]
+pub(crate) fn list_resources() -> Vec<Arc<dyn ListResource>> {
+    vec![erased::list_resource(mysqlplus_ssl::MysqlPlusSslList)]
 }

@@ -1,21 +1,36 @@
 //! Apply: create, update and delete, and what each returns when a switch does not reach the
 //! wanted setting (see DESIGN.md, "Interrupted applies").
 
+use qingcloud::HistoryPolicy;
 use qingcloud::MYSQL_PLUS_APP_IDS;
 use std::time::Duration;
-use tfplugin::framework::{ApplyResponse, AttributePath, Context, Diagnostic, Value};
+use tfplugin::framework::{Attr, Diagnostic};
+use tfplugin::path;
 
+use super::model::Ssl;
 use super::private::{Private, RunningJob};
 use super::schema::{Target, recorded, timeout};
 use super::switch::{self, Outcome, Problem, Switched};
-use super::{MysqlPlusSsl, error_response, with_identity};
+use super::{MysqlPlusSsl, client_and_target};
+use crate::provider_data::{Ctx, ProviderData};
+
+type ApplyResponse = tfplugin::framework::ApplyResponse<MysqlPlusSsl>;
+
+/// An error, and the state that stands: None for a create, the prior state otherwise.
+fn error_response(d: Diagnostic, state: Option<Ssl>) -> ApplyResponse {
+    ApplyResponse {
+        state,
+        diagnostics: d.into(),
+        ..ApplyResponse::default()
+    }
+}
 
 /// The error for a switch that did not reach the wanted setting, and the id of a job that
 /// may still be running.
 fn failure(problem: Problem, target: &Target, create: bool) -> (Diagnostic, Option<String>) {
     let cluster = &target.cluster_id;
     let zone = &target.zone;
-    let at_cluster = AttributePath::root("cluster_id");
+    let at_cluster = path!(Ssl.cluster_id);
     let nothing = "Nothing was submitted and nothing restarted.";
     let on_off = |b: bool| if b { "on" } else { "off" };
     let diag = match problem {
@@ -59,7 +74,7 @@ fn failure(problem: Problem, target: &Target, create: bool) -> (Diagnostic, Opti
                     .unwrap_or_default()
             ),
         )
-        .at(AttributePath::root("enabled")),
+        .at(path!(Ssl.enabled)),
         Problem::Undetermined {
             jobs_read,
             total_count,
@@ -130,123 +145,110 @@ pub(super) fn undetermined(
     )
 }
 
-impl MysqlPlusSsl {
-    /// The switch for an update or delete of `prior`. It was announced when the plan's
-    /// setting differs from the state's, or when the plan named a running job that leaves the
-    /// other setting.
-    fn change<'a>(
-        &self,
-        target: &'a Target,
-        prior: &'a Value,
-        want: bool,
-        private: &Private,
-        timeout: Duration,
-    ) -> switch::Request<'a> {
-        let recorded = recorded(prior);
-        switch::Request {
-            target,
-            want,
-            announced: recorded.map(|r| r.enabled) != Some(want) || private.announced == Some(want),
-            prior: recorded,
-            timeout,
-            history: self.data.history(),
-        }
+/// The switch for an update or delete of `prior`. It was announced when the plan's setting
+/// differs from the state's, or when the plan named a running job that leaves the other
+/// setting.
+fn change<'a>(
+    target: &'a Target,
+    prior: &'a Ssl,
+    want: bool,
+    private: &Private,
+    timeout: Duration,
+    history: HistoryPolicy,
+) -> switch::Request<'a> {
+    let recorded = recorded(prior);
+    switch::Request {
+        target,
+        want,
+        announced: recorded.map(|r| r.enabled) != Some(want) || private.announced == Some(want),
+        prior: recorded,
+        timeout,
+        history,
     }
+}
 
-    pub(super) async fn create(&self, ctx: &Context, planned: Value) -> ApplyResponse {
-        let (client, target) = match self.client_and_target(&planned) {
-            Ok(v) => v,
-            Err(d) => return error_response(d, Value::Null),
-        };
-        let Some(want) = planned.get("enabled").as_bool() else {
-            return error_response(not_known(), Value::Null);
-        };
-        let request = switch::Request {
-            target: &target,
-            want,
-            prior: None,
-            // A create always shows the restart warning in its plan.
-            announced: true,
-            timeout: timeout(&planned, "create"),
-            history: self.data.history(),
-        };
-        let mut resp = ApplyResponse::default();
-        match switch::switch(&client, request, &ctx.cancel).await {
-            Ok(Switched { job_id }) => {
-                let mut state = planned;
-                state.set("zone", Value::string(&target.zone));
-                state.set("job_id", job_id.into());
-                resp.new_identity = with_identity(&state);
-                resp.new_state = state;
-            }
-            // A create must not return state with an error: Terraform would taint it and
-            // replace it, costing two more restarts. The next create adopts the job instead.
-            Err(problem) => resp.diagnostics.push(failure(problem, &target, true).0),
+pub(super) async fn create(ctx: &Ctx, planned: Ssl) -> ApplyResponse {
+    let (client, target) = match client_and_target(ctx, &planned) {
+        Ok(v) => v,
+        Err(d) => return error_response(d, None),
+    };
+    let Some(want) = planned.enabled.as_bool() else {
+        return error_response(not_known(), None);
+    };
+    let request = switch::Request {
+        target: &target,
+        want,
+        prior: None,
+        // A create always shows the restart warning in its plan.
+        announced: true,
+        timeout: timeout(&planned, |t| &t.create),
+        history: ProviderData::history(ctx),
+    };
+    let mut resp = ApplyResponse::default();
+    match switch::switch(client, request, &ctx.cancel).await {
+        Ok(Switched { job_id }) => {
+            let mut state = planned;
+            state.zone = Attr::Known(target.zone.clone());
+            state.job_id = job_id.into();
+            resp.state = Some(state);
         }
-        resp
+        // A create must not return state with an error: Terraform would taint it and
+        // replace it, costing two more restarts. The next create adopts the job instead.
+        Err(problem) => resp.diagnostics.push(failure(problem, &target, true).0),
     }
+    resp
+}
 
-    pub(super) async fn update(
-        &self,
-        ctx: &Context,
-        prior: Value,
-        planned: Value,
-        planned_private: &[u8],
-    ) -> ApplyResponse {
-        let private = Private::decode(planned_private);
-        let Some(want) = planned.get("enabled").as_bool() else {
-            return error_response(not_known(), prior);
+pub(super) async fn update(ctx: &Ctx, prior: Ssl, planned: Ssl, private: Private) -> ApplyResponse {
+    let Some(want) = planned.enabled.as_bool() else {
+        return error_response(not_known(), Some(prior));
+    };
+    let was = prior.enabled.as_bool();
+    if was == Some(want) && private.announced.is_none() {
+        // Only timeouts changed: nothing to do in QingCloud.
+        return ApplyResponse {
+            state: Some(planned),
+            private: Private::running(private.running),
+            ..ApplyResponse::default()
         };
-        let was = prior.get("enabled").as_bool();
-        if was == Some(want) && private.announced.is_none() {
-            // Only timeouts changed: nothing to do in QingCloud.
-            return ApplyResponse {
-                new_identity: with_identity(&planned),
-                new_state: planned,
-                private: Private::running(private.running).encode(),
-                ..Default::default()
-            };
-        }
-        let (client, target) = match self.client_and_target(&planned) {
-            Ok(v) => v,
-            Err(d) => return error_response(d, prior),
-        };
-        let request = self.change(&target, &prior, want, &private, timeout(&planned, "update"));
-        let outcome = switch::switch(&client, request, &ctx.cancel).await;
-        finish_change(outcome, prior.clone(), Some(planned), &target, want)
     }
+    let (client, target) = match client_and_target(ctx, &planned) {
+        Ok(v) => v,
+        Err(d) => return error_response(d, Some(prior)),
+    };
+    let history = ProviderData::history(ctx);
+    let timeout = timeout(&planned, |t| &t.update);
+    let request = change(&target, &prior, want, &private, timeout, history);
+    let outcome = switch::switch(client, request, &ctx.cancel).await;
+    finish_change(outcome, prior, Some(planned), &target, want)
+}
 
-    pub(super) async fn delete(
-        &self,
-        ctx: &Context,
-        prior: Value,
-        planned_private: &[u8],
-    ) -> ApplyResponse {
-        let (client, target) = match self.client_and_target(&prior) {
-            Ok(v) => v,
-            Err(d) => return error_response(d, prior),
-        };
-        let private = Private::decode(planned_private);
-        // The old half of a replacement of the same cluster (`-replace`, `replace_triggered_by`)
-        // whose new half turns SSL on again: turning it off in between would cost two restarts
-        // for nothing, and Terraform shows no provider warning for such a plan. The new half
-        // finds SSL on and adopts it.
-        if let Some(next) = &private.replaced_by
-            && next.cluster_id == target.cluster_id
-            && next.zone == target.zone
-            && next.enabled == Some(true)
-        {
-            tracing::info!(cluster_id = %target.cluster_id, "replaced by an object that keeps SSL on: not switching it off in between");
-            return ApplyResponse::default();
-        }
-        let request = self.change(&target, &prior, false, &private, timeout(&prior, "delete"));
-        let outcome = switch::switch(&client, request, &ctx.cancel).await;
-        if matches!(outcome, Err(Problem::Gone)) {
-            tracing::info!(cluster_id = %target.cluster_id, "cluster is gone; nothing to switch off");
-            return ApplyResponse::default();
-        }
-        finish_change(outcome, prior.clone(), None, &target, false)
+pub(super) async fn delete(ctx: &Ctx, prior: Ssl, private: Private) -> ApplyResponse {
+    let (client, target) = match client_and_target(ctx, &prior) {
+        Ok(v) => v,
+        Err(d) => return error_response(d, Some(prior)),
+    };
+    // The old half of a replacement of the same cluster (`-replace`, `replace_triggered_by`)
+    // whose new half turns SSL on again: turning it off in between would cost two restarts
+    // for nothing, and Terraform shows no provider warning for such a plan. The new half
+    // finds SSL on and adopts it.
+    if let Some(next) = &private.replaced_by
+        && next.cluster_id == target.cluster_id
+        && next.zone == target.zone
+        && next.enabled == Some(true)
+    {
+        tracing::info!(cluster_id = %target.cluster_id, "replaced by an object that keeps SSL on: not switching it off in between");
+        return ApplyResponse::default();
     }
+    let history = ProviderData::history(ctx);
+    let timeout = timeout(&prior, |t| &t.delete);
+    let request = change(&target, &prior, false, &private, timeout, history);
+    let outcome = switch::switch(client, request, &ctx.cancel).await;
+    if matches!(outcome, Err(Problem::Gone)) {
+        tracing::info!(cluster_id = %target.cluster_id, "cluster is gone; nothing to switch off");
+        return ApplyResponse::default();
+    }
+    finish_change(outcome, prior, None, &target, false)
 }
 
 fn not_known() -> Diagnostic {
@@ -254,27 +256,26 @@ fn not_known() -> Diagnostic {
         "enabled is not known",
         "`enabled` must be true or false when the change is applied.",
     )
-    .at(AttributePath::root("enabled"))
+    .at(path!(Ssl.enabled))
 }
 
 /// Updates and deletes are not tainted by errors, so on failure they return the prior state
 /// (the setting did not change) with any unfinished job in private state.
 fn finish_change(
     outcome: Outcome,
-    prior: Value,
-    planned: Option<Value>,
+    prior: Ssl,
+    planned: Option<Ssl>,
     target: &Target,
     want: bool,
 ) -> ApplyResponse {
     match (outcome, planned) {
         (Ok(_), None) => ApplyResponse::default(),
         (Ok(Switched { job_id }), Some(mut state)) => {
-            state.set("zone", Value::string(&target.zone));
-            state.set("job_id", job_id.into());
+            state.zone = Attr::Known(target.zone.clone());
+            state.job_id = job_id.into();
             ApplyResponse {
-                new_identity: with_identity(&state),
-                new_state: state,
-                ..Default::default()
+                state: Some(state),
+                ..ApplyResponse::default()
             }
         }
         (Err(problem), _) => {
@@ -284,9 +285,8 @@ fn finish_change(
                 enabled: want,
             });
             ApplyResponse {
-                new_identity: with_identity(&prior),
-                new_state: prior,
-                private: Private::running(running).encode(),
+                state: Some(prior),
+                private: Private::running(running),
                 diagnostics: diag.into(),
             }
         }

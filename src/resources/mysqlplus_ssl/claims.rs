@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 /// The cluster keys planned in this process and how.
 #[derive(Default)]
-pub struct Claims {
+pub(super) struct Claims {
     seen: Mutex<HashMap<(String, String), Seen>>,
 }
 
@@ -24,9 +24,9 @@ struct Seen {
 
 /// Another resource instance of this run manages the same cluster.
 #[derive(Debug, PartialEq)]
-pub struct Conflict {
+pub(super) struct Conflict {
     /// The setting the other one asks for, when known.
-    pub other_enabled: Option<bool>,
+    pub(super) other_enabled: Option<bool>,
 }
 
 impl Claims {
@@ -35,7 +35,7 @@ impl Claims {
     /// A resource that is replaced (its `cluster_id` changed, or `-replace`) is planned twice in
     /// one run, once with its prior state and once as new, so one "new" plan per "existing" one
     /// is not a conflict. Two plans of existing objects, or two new ones beyond that, are.
-    pub fn claim(
+    pub(super) fn claim(
         &self,
         zone: &str,
         cluster: &str,

@@ -2,32 +2,36 @@
 //! data source and the list resource): the same reading rules as a refresh, and an error
 //! wherever a refresh would keep a recorded setting, since there is none to keep.
 
+use crate::provider_data::Ctx;
 use qingcloud::{Client, Cluster, HistoryPolicy, MYSQL_PLUS_APP_IDS, Setting, SslService};
-use tfplugin::framework::{AttributePath, Context, Diagnostic};
+use tfplugin::framework::Diagnostic;
+use tfplugin::path;
 
 use super::apply::undetermined;
+use super::model::Ssl;
 
 /// What the job history says of a cluster now.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Current {
-    pub cluster: Cluster,
-    pub enabled: bool,
+pub(crate) struct Current {
+    pub(crate) cluster: Cluster,
+    pub(crate) enabled: bool,
     /// The successful configuring_SSL job that made the setting; None when never switched.
-    pub job_id: Option<String>,
+    pub(crate) job_id: Option<String>,
     /// A configuring_SSL job is pending or working now.
-    pub switching: bool,
+    pub(crate) switching: bool,
 }
 
 /// Reads the setting of `cluster_id`. A missing, deleted or non-MySQL Plus cluster, a history
-/// too long for `history`, an unreadable answer or a stop are errors (at `cluster_id`).
-pub async fn read_current(
-    ctx: &Context,
+/// too long for `history`, an unreadable answer or a stop are errors (at `cluster_id`, which
+/// the data source names so too).
+pub(crate) async fn read_current(
+    ctx: &Ctx,
     client: &Client,
     zone: &str,
     cluster_id: &str,
     history: HistoryPolicy,
 ) -> Result<Current, Diagnostic> {
-    let at = AttributePath::root("cluster_id");
+    let at = path!(Ssl.cluster_id);
     let read = SslService::new(client).read(zone, cluster_id, None, history);
     let ssl = tokio::select! {
         biased;

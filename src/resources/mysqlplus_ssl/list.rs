@@ -10,31 +10,39 @@ use async_trait::async_trait;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use crate::provider::{ProviderData, zone_error, zone_is_valid};
+use crate::provider_data::{Ctx, ProviderData};
+use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::{Client, Cluster, ClusterFilter, MYSQL_PLUS_APP_IDS};
 use tfplugin::framework::{
-    self as fw, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics, ListEvent,
-    ListRequest, ListSink, Presence, Schema, Type, Value,
+    self as fw, Attr, Attribute, Block, Diagnostic, Diagnostics, Presence, Schema, Type,
 };
+use tfplugin::path;
 
+use super::MysqlPlusSsl;
 use super::current::{Current, read_current};
-use super::schema::{TYPE_NAME, identity};
+use super::model::{Identity, Ssl};
+use super::schema::TYPE_NAME;
+
+type ListEvent = fw::ListEvent<MysqlPlusSsl>;
+type ListSink = fw::ListSink<MysqlPlusSsl>;
 
 /// Job-history readings in flight at once when states are asked for: enough to list hundreds
 /// of clusters in seconds, few enough not to trip QingCloud's rate limit by themselves.
 const READ_CONCURRENCY: usize = 10;
 
-pub struct MysqlPlusSslList {
-    data: Arc<ProviderData>,
-}
+pub(crate) struct MysqlPlusSslList;
 
-impl MysqlPlusSslList {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        MysqlPlusSslList { data }
+tfplugin::model! {
+    /// The filters of `schema()`.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub(crate) struct Filters {
+        zone: Attr<String>,
+        name: Attr<String>,
+        status: Attr<Vec<Attr<String>>>,
     }
 }
 
-pub fn schema() -> Schema {
+fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
@@ -68,15 +76,15 @@ pub fn schema() -> Schema {
     }
 }
 
-fn validate(config: &Value) -> Diagnostics {
+fn validate(config: &Filters) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Some(zone) = config.get("zone").as_str()
+    if let Some(zone) = config.zone.as_str()
         && !zone_is_valid(zone)
     {
-        diags.push(zone_error(zone, AttributePath::root("zone")));
+        diags.push(zone_error(zone, path!(Filters.zone)));
     }
-    if let Value::List(items) = config.get("status") {
-        for s in items.iter().filter_map(Value::as_str) {
+    if let Attr::Known(items) = &config.status {
+        for s in items.iter().filter_map(Attr::as_str) {
             let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
             if !ok {
                 diags.push(
@@ -87,7 +95,7 @@ fn validate(config: &Value) -> Diagnostics {
                              as \"active\", \"stopped\" or \"suspended\"."
                         ),
                     )
-                    .at(AttributePath::root("status")),
+                    .at(path!(Filters.status)),
                 );
             }
         }
@@ -95,11 +103,11 @@ fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
-fn filter(config: &Value) -> ClusterFilter {
-    let status = match config.get("status") {
-        Value::List(items) => items
+fn filter(config: &Filters) -> ClusterFilter {
+    let status = match &config.status {
+        Attr::Known(items) => items
             .iter()
-            .filter_map(Value::as_str)
+            .filter_map(Attr::as_str)
             .map(str::to_string)
             .collect(),
         _ => Vec::new(),
@@ -107,7 +115,7 @@ fn filter(config: &Value) -> ClusterFilter {
     ClusterFilter {
         apps: MYSQL_PLUS_APP_IDS.iter().map(|a| a.to_string()).collect(),
         name: config
-            .get("name")
+            .name
             .as_str()
             .filter(|n| !n.is_empty())
             .map(str::to_string),
@@ -116,7 +124,7 @@ fn filter(config: &Value) -> ClusterFilter {
 }
 
 /// `orders-db (cl-ouhutv70)`, or the id alone for a cluster without a name.
-pub fn display_name(cluster: &Cluster) -> String {
+fn display_name(cluster: &Cluster) -> String {
     match cluster.name.trim() {
         "" => cluster.cluster_id.clone(),
         name => format!("{name} ({})", cluster.cluster_id),
@@ -124,21 +132,21 @@ pub fn display_name(cluster: &Cluster) -> String {
 }
 
 /// The managed resource's state for a reading, as a refresh after import would leave it.
-fn state(zone: &str, current: &Current) -> Value {
+fn state(zone: &str, current: &Current) -> Ssl {
     let id = &current.cluster.cluster_id;
-    Value::object([
-        ("id", Value::string(id)),
-        ("cluster_id", Value::string(id)),
-        ("enabled", Value::Bool(current.enabled)),
-        ("zone", Value::string(zone)),
-        ("job_id", current.job_id.clone().into()),
-        ("timeouts", Value::Null),
-    ])
+    Ssl {
+        id: Attr::Known(id.clone()),
+        cluster_id: Attr::Known(id.clone()),
+        enabled: Attr::Known(current.enabled),
+        zone: Attr::Known(zone.to_string()),
+        job_id: current.job_id.clone().into(),
+        timeouts: Attr::Null,
+    }
 }
 
-fn event(zone: &str, cluster: &Cluster, object: Option<Value>) -> ListEvent {
+fn event(zone: &str, cluster: &Cluster, object: Option<Ssl>) -> ListEvent {
     ListEvent {
-        identity: identity(&cluster.cluster_id, zone),
+        identity: Some(Identity::of(&cluster.cluster_id, zone)),
         display_name: display_name(cluster),
         resource_object: object,
         diagnostics: Diagnostics::default(),
@@ -161,7 +169,7 @@ impl MysqlPlusSslList {
     /// Sends one page's clusters; false when the list must end (stopped or failed).
     async fn send_page(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         client: &Client,
         zone: &str,
         clusters: Vec<Cluster>,
@@ -177,7 +185,7 @@ impl MysqlPlusSslList {
             return true;
         }
         let permits = Arc::new(Semaphore::new(READ_CONCURRENCY));
-        let history = self.data.history();
+        let history = ProviderData::history(ctx);
         let mut readings = Readings(
             clusters
                 .iter()
@@ -239,6 +247,10 @@ impl MysqlPlusSslList {
 
 #[async_trait]
 impl fw::ListResource for MysqlPlusSslList {
+    type Config = Filters;
+    type Resource = MysqlPlusSsl;
+    type Data = ProviderData;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -247,22 +259,18 @@ impl fw::ListResource for MysqlPlusSslList {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
+    fn validate(&self, config: &Filters) -> Diagnostics {
         validate(config)
     }
 
-    async fn list(&self, ctx: &Context, req: ListRequest, sink: ListSink) {
+    async fn list(&self, ctx: &Ctx, req: fw::ListRequest<Self>, sink: ListSink) {
         let diags = validate(&req.config);
         if diags.has_errors() {
-            sink.send(ListEvent {
-                diagnostics: diags,
-                ..ListEvent::default()
-            })
-            .await;
+            sink.send(ListEvent::diagnostic(diags)).await;
             return;
         }
-        let client = match self.data.client() {
-            Ok(c) => c,
+        let client = match ProviderData::of(ctx) {
+            Ok(data) => &data.client,
             Err(d) => {
                 sink.send(ListEvent::diagnostic(d)).await;
                 return;
@@ -270,7 +278,7 @@ impl fw::ListResource for MysqlPlusSslList {
         };
         let zone = req
             .config
-            .get("zone")
+            .zone
             .as_str()
             .unwrap_or(client.default_zone())
             .to_string();
@@ -313,7 +321,7 @@ impl fw::ListResource for MysqlPlusSslList {
             let go_on = self
                 .send_page(
                     ctx,
-                    &client,
+                    client,
                     &zone,
                     clusters,
                     req.include_resource_object,
@@ -330,6 +338,16 @@ impl fw::ListResource for MysqlPlusSslList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::framework::{Model, Value};
+
+    fn filters(config: Value) -> Filters {
+        Filters::from_value(&config).unwrap()
+    }
+
+    #[test]
+    fn the_filters_match_the_schema() {
+        assert_eq!(Filters::value_type(), schema().value_type());
+    }
 
     #[test]
     fn display_names_show_the_name_and_the_id() {
@@ -348,21 +366,21 @@ mod tests {
 
     #[test]
     fn filters_become_api_parameters_and_bad_ones_are_refused() {
-        let config = Value::object([
+        let config = filters(Value::object([
             ("zone", Value::Null),
             ("name", Value::string("orders")),
             ("status", Value::List(vec![Value::string("active")])),
-        ]);
+        ]));
         let f = filter(&config);
         assert_eq!(f.apps, ["app-00r26u27"]);
         assert_eq!(f.name.as_deref(), Some("orders"));
         assert_eq!(f.status, ["active"]);
         assert!(validate(&config).is_empty());
-        let bad = Value::object([
+        let bad = filters(Value::object([
             ("zone", Value::string("PEK3A")),
             ("status", Value::List(vec![Value::string("Active!")])),
-        ]);
+        ]));
         assert_eq!(validate(&bad).0.len(), 2);
-        assert!(validate(&Value::object([("status", Value::Unknown)])).is_empty());
+        assert!(validate(&filters(Value::object([("status", Value::Unknown)]))).is_empty());
     }
 }

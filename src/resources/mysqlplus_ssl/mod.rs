@@ -1,11 +1,14 @@
 //! `qingcloud_mysqlplus_ssl`: SSL transport encryption of a MySQL Plus cluster.
 //!
-//! - `schema`: attributes, identity, validation, typed reading of values.
+//! - `schema`: attributes, identity, validation, what values say (timeouts, target).
+//! - `model`: the schemas' Rust face, `Ssl`, `Timeouts` and `Identity`.
 //! - `plan`: pure planning with the restart warning.
 //! - `switch`: the only code that submits configuring_SSL, and how it avoids doing so twice.
 //! - `apply`: create, update and delete, and what each returns when a job fails, times out or
 //!   is interrupted (see DESIGN.md, "Interrupted applies").
 //! - `read`: refresh and import: a reading never invents a setting.
+//! - `current`: a reading with no state to fall back on (the data source's and the list's).
+//! - `list`: the list resource of the same name.
 //! - `private`: what the private state remembers (running jobs, announced restarts).
 //! - `claims`: one resource per cluster in a run.
 //! - this file: the resource's entry points.
@@ -14,48 +17,44 @@ mod apply;
 mod claims;
 mod current;
 mod list;
+mod model;
 mod plan;
 mod private;
 mod read;
 mod schema;
 mod switch;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
-use crate::provider::ProviderData;
+use crate::provider_data::{Ctx, ProviderData};
 use tfplugin::framework::{
-    self as fw, ApplyRequest, ApplyResponse, AttributePath, Context, Diagnostic, Diagnostics,
-    ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Value,
+    self as fw, ApplyResponse, Attr, CreateRequest, DeleteRequest, Diagnostic, Diagnostics,
+    ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
+    UpdateRequest,
 };
+use tfplugin::path;
 
-use schema::{Target, identity};
+use model::{Identity, Ssl};
+use private::Private;
+use schema::Target;
 
-pub use current::{Current, read_current};
-pub use list::MysqlPlusSslList;
-pub use schema::{TYPE_NAME, validate_target};
+pub(crate) use current::read_current;
+pub(crate) use list::MysqlPlusSslList;
+pub(crate) use schema::{TYPE_NAME, validate_target};
 
-pub struct MysqlPlusSsl {
-    data: Arc<ProviderData>,
+#[derive(Default)]
+pub(crate) struct MysqlPlusSsl {
     claims: claims::Claims,
 }
 
 impl MysqlPlusSsl {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        MysqlPlusSsl {
-            data,
-            claims: claims::Claims::default(),
-        }
-    }
-
     /// An error when another resource instance of this run manages the same cluster.
-    fn claim(&self, prior: &Value, planned: &Value) -> Option<Diagnostic> {
+    fn claim(&self, prior: Option<&Ssl>, planned: &Ssl) -> Option<Diagnostic> {
         let target = Target::of(planned, None).ok()?;
-        let enabled = planned.get("enabled").as_bool();
+        let enabled = planned.enabled.as_bool();
         let conflict =
             self.claims
-                .claim(&target.zone, &target.cluster_id, !prior.is_null(), enabled)?;
+                .claim(&target.zone, &target.cluster_id, prior.is_some(), enabled)?;
         let cluster = &target.cluster_id;
         let flips = match (conflict.other_enabled, enabled) {
             (Some(a), Some(b)) if a != b => format!(
@@ -77,39 +76,28 @@ impl MysqlPlusSsl {
                     target.zone
                 ),
             )
-            .at(AttributePath::root("cluster_id")),
+            .at(path!(Ssl.cluster_id)),
         )
     }
 }
 
-pub(super) fn with_identity(state: &Value) -> Option<Value> {
-    Target::of(state, None)
-        .ok()
-        .map(|t| identity(&t.cluster_id, &t.zone))
-}
-
-impl MysqlPlusSsl {
-    pub(super) fn client_and_target(
-        &self,
-        object: &Value,
-    ) -> Result<(qingcloud::Client, Target), Diagnostic> {
-        let client = self.data.client()?;
-        let target = Target::of(object, Some(client.default_zone().to_string()))?;
-        Ok((client, target))
-    }
-}
-
-pub(super) fn error_response(d: Diagnostic, state: Value) -> ApplyResponse {
-    ApplyResponse {
-        new_identity: with_identity(&state),
-        new_state: state,
-        diagnostics: d.into(),
-        ..Default::default()
-    }
+/// The API client and where `object` lives (its zone, else the provider's).
+fn client_and_target<'a>(
+    ctx: &'a Ctx,
+    object: &Ssl,
+) -> Result<(&'a qingcloud::Client, Target), Diagnostic> {
+    let client = &ProviderData::of(ctx)?.client;
+    let target = Target::of(object, Some(client.default_zone()))?;
+    Ok((client, target))
 }
 
 #[async_trait]
 impl fw::Resource for MysqlPlusSsl {
+    type Model = Ssl;
+    type Identity = Identity;
+    type Private = Private;
+    type Data = ProviderData;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -122,77 +110,72 @@ impl fw::Resource for MysqlPlusSsl {
         Some(schema::identity_schema())
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
+    fn identity(&self, state: &Ssl) -> Option<Identity> {
+        let target = Target::of(state, None).ok()?;
+        Some(Identity::of(&target.cluster_id, &target.zone))
+    }
+
+    fn validate(&self, config: &Ssl) -> Diagnostics {
         schema::validate(config)
     }
 
     /// What a person would write: the cluster and the setting, the zone only where it is
     /// not the provider's, nothing computed.
-    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
-        let Some(enabled) = state.get("enabled").as_bool() else {
+    fn generate_config(&self, ctx: &Ctx, state: Ssl) -> Result<Ssl, Diagnostics> {
+        let Some(enabled) = state.enabled.as_bool() else {
             return Err(Diagnostic::error(
                 "Cannot generate configuration",
                 format!(
                     "The {TYPE_NAME} state of cluster {} has no known `enabled`.",
-                    state.get("cluster_id").as_str().unwrap_or("(unknown)")
+                    state.cluster_id.as_str().unwrap_or("(unknown)")
                 ),
             )
             .into());
         };
-        let zone = state.get("zone").as_str();
-        let zone = match self.data.default_zone() {
-            Some(default) if zone == Some(default.as_str()) => Value::Null,
-            _ => zone.map_or(Value::Null, Value::string),
+        let zone = match (state.zone, ProviderData::default_zone(ctx)) {
+            (Attr::Known(zone), Some(default)) if zone == default => Attr::Null,
+            (Attr::Known(zone), _) => Attr::Known(zone),
+            _ => Attr::Null,
         };
-        Ok(Value::object([
-            ("id", Value::Null),
-            ("cluster_id", state.get("cluster_id").clone()),
-            ("enabled", Value::Bool(enabled)),
-            ("zone", zone),
-            ("job_id", Value::Null),
-            ("timeouts", Value::Null),
-        ]))
+        Ok(Ssl {
+            cluster_id: state.cluster_id,
+            enabled: Attr::Known(enabled),
+            zone,
+            ..Ssl::default()
+        })
     }
 
-    async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
-        let prior = req.prior_state.clone();
-        let mut resp = plan::plan(req, self.data.default_zone());
-        if !resp.planned_state.is_null()
-            && let Some(d) = self.claim(&prior, &resp.planned_state)
-        {
-            resp.diagnostics.push(d);
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest<Self>) -> PlanResponse<Self> {
+        let prior = req.prior.clone();
+        let mut resp = plan::plan(req, ProviderData::default_zone(ctx));
+        if let Some(planned) = &resp.planned {
+            if let Some(d) = self.claim(prior.as_ref(), planned) {
+                resp.diagnostics.push(d);
+            }
+            // Validation runs again here: Terraform skips ValidateResourceConfig for values
+            // that were unknown then and are known now.
+            resp.diagnostics.extend(schema::validate(planned));
         }
-        // Validation runs again here: Terraform skips ValidateResourceConfig for values that
-        // were unknown then and are known now.
-        resp.diagnostics
-            .extend(schema::validate(&resp.planned_state));
         resp
     }
 
-    async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse {
-        match (req.prior_state.is_null(), req.planned_state.is_null()) {
-            (_, true) => {
-                self.delete(ctx, req.prior_state, &req.planned_private)
-                    .await
-            }
-            (true, false) => self.create(ctx, req.planned_state).await,
-            (false, false) => {
-                self.update(
-                    ctx,
-                    req.prior_state,
-                    req.planned_state,
-                    &req.planned_private,
-                )
-                .await
-            }
-        }
+    async fn create(&self, ctx: &Ctx, req: CreateRequest<Self>) -> ApplyResponse<Self> {
+        apply::create(ctx, req.planned).await
     }
 
-    async fn read(&self, ctx: &Context, req: ReadRequest) -> ReadResponse {
-        self.refresh(ctx, req).await
+    async fn update(&self, ctx: &Ctx, req: UpdateRequest<Self>) -> ApplyResponse<Self> {
+        apply::update(ctx, req.prior, req.planned, req.private).await
     }
 
-    async fn import(&self, _ctx: &Context, req: ImportRequest) -> ImportResponse {
-        self.import_state(req)
+    async fn delete(&self, ctx: &Ctx, req: DeleteRequest<Self>) -> ApplyResponse<Self> {
+        apply::delete(ctx, req.prior, req.private).await
+    }
+
+    async fn read(&self, ctx: &Ctx, req: ReadRequest<Self>) -> ReadResponse<Self> {
+        read::refresh(ctx, req).await
+    }
+
+    async fn import(&self, ctx: &Ctx, req: ImportRequest<Self>) -> ImportResponse<Self> {
+        read::import(ctx, req)
     }
 }

@@ -1,59 +1,56 @@
 //! Planning: pure, no API calls. The plan must be quiet when nothing changes and loud (a
 //! warning) whenever applying it will switch SSL, because that restarts the database.
 
-use tfplugin::framework::{AttributePath, Diagnostic, PlanRequest, PlanResponse, Value};
+use tfplugin::framework::{Attr, Diagnostic, PlanRequest, PlanResponse};
+use tfplugin::path;
 
+use super::MysqlPlusSsl;
+use super::model::Ssl;
 use super::private::{Private, RunningJob, Snapshot};
-use super::schema::{Target, identity};
+use super::schema::Target;
+
+type Plan = PlanResponse<MysqlPlusSsl>;
 
 /// What turning SSL off does beyond the restart; said wherever a plan turns it off.
-pub const LOCKOUT: &str = "Turning SSL off also locks out every database account created to \
+const LOCKOUT: &str = "Turning SSL off also locks out every database account created to \
     require SSL (the `add_user` service with `ssl=YES`): those accounts cannot log in until SSL \
     is on again.";
 
-pub fn plan(req: PlanRequest, default_zone: Option<String>) -> PlanResponse {
-    let prior = req.prior_state;
-    let private = Private::decode(&req.prior_private);
-    if req.proposed_new_state.is_null() {
-        return plan_destroy(&prior, private);
-    }
-    let mut planned = req.proposed_new_state;
-    let mut resp = PlanResponse::default();
+pub(super) fn plan(req: PlanRequest<MysqlPlusSsl>, default_zone: Option<&str>) -> Plan {
+    let private = req.private;
+    let Some(mut planned) = req.proposed else {
+        return plan_destroy(&req.prior.unwrap_or_default(), private);
+    };
+    let config = req.config.unwrap_or_default();
+    let mut resp = Plan::default();
 
     // zone: the configured one, else what the state already says (so a later change of the
     // provider's zone does not replace existing resources), else the provider's.
-    if req.config.get("zone").is_null() {
-        let zone = match prior.get("zone") {
-            Value::String(z) => Value::string(z.clone()),
-            _ => default_zone.map(Value::String).unwrap_or(Value::Unknown),
+    if config.zone.is_null() {
+        planned.zone = match req.prior.as_ref().map(|p| &p.zone) {
+            Some(Attr::Known(z)) => Attr::Known(z.clone()),
+            _ => default_zone.map_or(Attr::Unknown, |z| Attr::Known(z.to_string())),
         };
-        planned.set("zone", zone);
     }
     // The ID is the cluster ID: known at plan time whenever the cluster ID is.
-    planned.set("id", planned.get("cluster_id").clone());
+    planned.id = planned.cluster_id.clone();
 
     let mut out = Private::default();
-    if prior.is_null() {
-        planned.set("job_id", Value::Unknown);
-        resp.diagnostics.push(restart_warning(&planned));
-        // The new half of a replacement: tell the old half's delete what follows it.
-        if private.planned_from.is_some() {
-            out.replaced_by = snapshot(&planned);
+    if let Some(prior) = &req.prior {
+        if planned.cluster_id != prior.cluster_id {
+            resp.requires_replace.push(path!(Ssl.cluster_id));
         }
-    } else {
-        for attr in ["cluster_id", "zone"] {
-            if planned.get(attr) != prior.get(attr) {
-                resp.requires_replace.push(AttributePath::root(attr));
-            }
+        if planned.zone != prior.zone {
+            resp.requires_replace.push(path!(Ssl.zone));
         }
-        let mut switches = planned.get("enabled") != prior.get("enabled");
+        let mut switches = planned.enabled != prior.enabled;
         if !resp.requires_replace.is_empty() {
-            resp.diagnostics.push(replace_warning(&prior, &planned));
+            resp.diagnostics.push(replace_warning(prior, &planned));
         } else if switches {
             resp.diagnostics.push(restart_warning(&planned));
         }
         if let Some(job) = &private.running {
-            let want = planned.get("enabled").as_bool();
+            let want = planned.enabled.as_bool();
             resp.diagnostics.push(running_warning(job, &planned, want));
             // The job will leave the other setting: applying must wait for it and switch back,
             // a second restart that this plan shows as a change and announces above.
@@ -62,37 +59,41 @@ pub fn plan(req: PlanRequest, default_zone: Option<String>) -> PlanResponse {
                 out.announced = want;
             }
         }
-        if switches || !resp.requires_replace.is_empty() {
-            planned.set("job_id", Value::Unknown);
+        planned.job_id = if switches || !resp.requires_replace.is_empty() {
+            Attr::Unknown
         } else {
-            planned.set("job_id", prior.get("job_id").clone());
-        }
+            prior.job_id.clone()
+        };
         out.running = private.running;
-        out.planned_from = snapshot(&prior);
+        out.planned_from = snapshot(prior);
+    } else {
+        planned.job_id = Attr::Unknown;
+        resp.diagnostics.push(restart_warning(&planned));
+        // The new half of a replacement: tell the old half's delete what follows it.
+        if private.planned_from.is_some() {
+            out.replaced_by = snapshot(&planned);
+        }
     }
-    if let Ok(target) = Target::of(&planned, None) {
-        resp.planned_identity = Some(identity(&target.cluster_id, &target.zone));
-    }
-    resp.planned_private = out.encode();
-    resp.planned_state = planned;
+    resp.private = out;
+    resp.planned = Some(planned);
     resp
 }
 
-fn snapshot(object: &Value) -> Option<Snapshot> {
+fn snapshot(object: &Ssl) -> Option<Snapshot> {
     let target = Target::of(object, None).ok()?;
     Some(Snapshot {
         cluster_id: target.cluster_id,
         zone: target.zone,
-        enabled: object.get("enabled").as_bool(),
+        enabled: object.enabled.as_bool(),
     })
 }
 
-fn plan_destroy(prior: &Value, private: Private) -> PlanResponse {
-    let mut resp = PlanResponse::default();
-    let cluster = describe(prior.get("cluster_id"));
+fn plan_destroy(prior: &Ssl, private: Private) -> Plan {
+    let mut resp = Plan::default();
+    let cluster = describe(&prior.cluster_id);
     let mut out = Private::default();
     // Destroying turns SSL off; when the state says it is off already, nothing restarts.
-    if prior.get("enabled") != &Value::Bool(false) {
+    if prior.enabled != Attr::Known(false) {
         resp.diagnostics.push(
             Diagnostic::warning(
                 format!("Destroying this resource restarts the database of cluster {cluster}"),
@@ -103,7 +104,7 @@ fn plan_destroy(prior: &Value, private: Private) -> PlanResponse {
                      `removed` block with `destroy = false`) instead."
                 ),
             )
-            .at(AttributePath::root("enabled")),
+            .at(path!(Ssl.enabled)),
         );
     }
     if let Some(job) = &private.running {
@@ -114,15 +115,15 @@ fn plan_destroy(prior: &Value, private: Private) -> PlanResponse {
         }
     }
     out.running = private.running;
-    resp.planned_private = out.encode();
+    resp.private = out;
     resp
 }
 
-fn restart_warning(planned: &Value) -> Diagnostic {
-    let cluster = describe(planned.get("cluster_id"));
-    let (action, lockout) = match planned.get("enabled") {
-        Value::Bool(true) => ("turns SSL transport encryption on", ""),
-        Value::Bool(false) => ("turns SSL transport encryption off", LOCKOUT),
+fn restart_warning(planned: &Ssl) -> Diagnostic {
+    let cluster = describe(&planned.cluster_id);
+    let (action, lockout) = match planned.enabled {
+        Attr::Known(true) => ("turns SSL transport encryption on", ""),
+        Attr::Known(false) => ("turns SSL transport encryption off", LOCKOUT),
         _ => (
             "sets SSL transport encryption (the value is known after apply)",
             "",
@@ -138,28 +139,28 @@ fn restart_warning(planned: &Value) -> Diagnostic {
         .trim_end()
         .to_string(),
     )
-    .at(AttributePath::root("enabled"))
+    .at(path!(Ssl.enabled))
 }
 
 /// A change of `cluster_id` or `zone` turns SSL off on the old cluster (a restart there, when
 /// it was on) and sets it on the new one: both are named.
-fn replace_warning(prior: &Value, planned: &Value) -> Diagnostic {
+fn replace_warning(prior: &Ssl, planned: &Ssl) -> Diagnostic {
     let old = format!(
         "{} in {}",
-        describe(prior.get("cluster_id")),
-        describe(prior.get("zone"))
+        describe(&prior.cluster_id),
+        describe(&prior.zone)
     );
     let new = format!(
         "{} in {}",
-        describe(planned.get("cluster_id")),
-        describe(planned.get("zone"))
+        describe(&planned.cluster_id),
+        describe(&planned.zone)
     );
-    let setting = match planned.get("enabled") {
-        Value::Bool(true) => "on",
-        Value::Bool(false) => "off",
+    let setting = match planned.enabled {
+        Attr::Known(true) => "on",
+        Attr::Known(false) => "off",
         _ => "to a value known after apply",
     };
-    let old_restarts = prior.get("enabled") != &Value::Bool(false);
+    let old_restarts = prior.enabled != Attr::Known(false);
     let (summary, old_part) = if old_restarts {
         (
             format!("Applying this plan restarts the databases of clusters {old} and {new}"),
@@ -180,11 +181,11 @@ fn replace_warning(prior: &Value, planned: &Value) -> Diagnostic {
              which restarts its database unless it already has that setting."
         ),
     )
-    .at(AttributePath::root("cluster_id"))
+    .at(path!(Ssl.cluster_id))
 }
 
-fn running_warning(job: &RunningJob, object: &Value, want: Option<bool>) -> Diagnostic {
-    let cluster = describe(object.get("cluster_id"));
+fn running_warning(job: &RunningJob, object: &Ssl, want: Option<bool>) -> Diagnostic {
+    let cluster = describe(&object.cluster_id);
     let leaves = if job.enabled { "on" } else { "off" };
     let detail = match want {
         Some(w) if w == job.enabled => format!(
@@ -214,10 +215,10 @@ fn running_warning(job: &RunningJob, object: &Value, want: Option<bool>) -> Diag
              running and restarting the database. {detail}"
         ),
     )
-    .at(AttributePath::root("enabled"))
+    .at(path!(Ssl.enabled))
 }
 
-fn describe(value: &Value) -> String {
+fn describe(value: &Attr<String>) -> String {
     match value.as_str() {
         Some(id) => id.to_string(),
         None => "(known after apply)".to_string(),
@@ -227,7 +228,16 @@ fn describe(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin::framework::Severity;
+    use tfplugin::framework::{AttributePath, Diagnostics, Model, Resource, Severity, Value};
+
+    /// A plan as Terraform receives it.
+    struct Planned {
+        planned_state: Value,
+        requires_replace: Vec<AttributePath>,
+        planned_private: Private,
+        planned_identity: Option<Value>,
+        diagnostics: Diagnostics,
+    }
 
     fn object(cluster: Value, enabled: Value, zone: Value, job: Value) -> Value {
         Value::object([
@@ -264,25 +274,36 @@ mod tests {
         p
     }
 
-    fn run(prior: Value, config: Value) -> PlanResponse {
+    fn run(prior: Value, config: Value) -> Planned {
         run_with(prior, config, Private::default())
     }
 
-    fn run_with(prior: Value, config: Value, private: Private) -> PlanResponse {
+    fn run_with(prior: Value, config: Value, private: Private) -> Planned {
         let proposed = if config.is_null() {
             Value::Null
         } else {
             proposed(&config, &prior)
         };
-        plan(
+        let model = |v: &Value| (!v.is_null()).then(|| Ssl::from_value(v).unwrap());
+        let resp = plan(
             PlanRequest {
-                prior_state: prior,
-                proposed_new_state: proposed,
-                config,
-                prior_private: private.encode(),
+                prior: model(&prior),
+                proposed: model(&proposed),
+                config: model(&config),
+                private,
             },
-            Some("sh1a".into()),
-        )
+            Some("sh1a"),
+        );
+        let planned = resp.planned.as_ref();
+        Planned {
+            planned_state: planned.map_or(Value::Null, Model::to_value),
+            planned_identity: planned
+                .and_then(|p| MysqlPlusSsl::default().identity(p))
+                .map(|i| i.to_value()),
+            requires_replace: resp.requires_replace,
+            planned_private: resp.private,
+            diagnostics: resp.diagnostics,
+        }
     }
 
     #[test]
@@ -419,7 +440,7 @@ mod tests {
         assert_eq!(r.planned_state.get("job_id"), &Value::Unknown);
         let d = &r.diagnostics.0[0];
         assert!(d.summary.contains("j-run") && d.detail.contains("second restart"));
-        let out = Private::decode(&r.planned_private);
+        let out = r.planned_private.clone();
         assert_eq!(out.announced, Some(false));
         assert_eq!(out.running.unwrap().job_id, "j-run");
     }
@@ -433,14 +454,14 @@ mod tests {
         );
         assert_eq!(r.planned_state.get("job_id"), &Value::string("j-1"));
         assert!(r.diagnostics.0[0].detail.contains("no second job"));
-        assert_eq!(Private::decode(&r.planned_private).announced, None);
+        assert_eq!(r.planned_private.clone().announced, None);
     }
 
     #[test]
     fn destroy_with_a_job_turning_ssl_on_is_announced() {
         let r = run_with(state(false), Value::Null, running("j-on", true));
         assert!(r.diagnostics.0[0].summary.contains("j-on"));
-        assert_eq!(Private::decode(&r.planned_private).announced, Some(false));
+        assert_eq!(r.planned_private.clone().announced, Some(false));
     }
 
     #[test]
@@ -455,9 +476,9 @@ mod tests {
         let b = run_with(
             Value::Null,
             config(Value::string("cl-abc"), Value::Bool(true), Value::Null),
-            Private::decode(&a.planned_private),
+            a.planned_private.clone(),
         );
-        let replaced_by = Private::decode(&b.planned_private).replaced_by.unwrap();
+        let replaced_by = b.planned_private.clone().replaced_by.unwrap();
         assert_eq!(replaced_by.cluster_id, "cl-abc");
         assert_eq!(replaced_by.enabled, Some(true));
         // A plain create says nothing of the kind.
@@ -465,7 +486,7 @@ mod tests {
             Value::Null,
             config(Value::string("cl-abc"), Value::Bool(true), Value::Null),
         );
-        assert_eq!(Private::decode(&c.planned_private).replaced_by, None);
+        assert_eq!(c.planned_private.replaced_by, None);
     }
 
     #[test]

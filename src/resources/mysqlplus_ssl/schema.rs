@@ -1,25 +1,28 @@
-//! Schema, identity, typed reading of values, and offline validation of
-//! `qingcloud_mysqlplus_ssl`.
+//! Schema, identity and offline validation of `qingcloud_mysqlplus_ssl`, and what its values
+//! say (timeouts, the recorded setting, the target cluster).
 
 use std::time::Duration;
 
-use crate::provider::{zone_error, zone_is_valid};
+use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::ids;
 use qingcloud::{Prior, Setting};
 use tfplugin::framework::duration::parse_duration;
 use tfplugin::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,
-    NestedBlock, Nesting, Presence, Schema, Type, Value,
+    Attr, Attribute, AttributePath, Block, Diagnostic, Diagnostics, IdentityAttribute,
+    IdentitySchema, NestedBlock, Nesting, Presence, Schema, Type,
 };
+use tfplugin::path;
 
-pub const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-pub const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
+use super::model::{Ssl, Timeouts};
+
+pub(crate) const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(super) const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
 /// A configuring_SSL job restarts MySQL, which takes longer than this in practice: a shorter
 /// timeout submits the job (a restart) and reports a failure at once, which helps no one.
-pub const MIN_TIMEOUT: Duration = Duration::from_secs(30);
+const MIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     let timeouts = Block {
         description: "How long each operation may wait for the cluster and its job.".into(),
         attributes: TIMEOUT_KINDS
@@ -95,7 +98,7 @@ pub fn schema() -> Schema {
     }
 }
 
-pub fn identity_schema() -> IdentitySchema {
+pub(super) fn identity_schema() -> IdentitySchema {
     IdentitySchema {
         version: 0,
         attributes: vec![
@@ -115,13 +118,7 @@ pub fn identity_schema() -> IdentitySchema {
     }
 }
 
-pub fn identity(cluster_id: &str, zone: &str) -> Value {
-    Value::object([
-        ("cluster_id", Value::string(cluster_id)),
-        ("zone", Value::string(zone)),
-    ])
-}
-
+/// Cluster IDs are `cl-` and lower-case letters and digits.
 pub fn cluster_id_is_valid(id: &str) -> bool {
     ids::is_cluster_id(id)
 }
@@ -149,27 +146,30 @@ pub fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
     .at(path)
 }
 
-/// Offline checks of `cluster_id` and `zone`, which the resource and the data source share.
-pub fn validate_target(config: &Value) -> Diagnostics {
+/// Offline checks of `cluster_id` and `zone`, which the resource and the data source share
+/// (both name them so).
+pub(crate) fn validate_target(cluster_id: &Attr<String>, zone: &Attr<String>) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Some(id) = config.get("cluster_id").as_str()
+    if let Some(id) = cluster_id.as_str()
         && !cluster_id_is_valid(id)
     {
-        diags.push(cluster_id_error(id, AttributePath::root("cluster_id")));
+        diags.push(cluster_id_error(id, path!(Ssl.cluster_id)));
     }
-    if let Some(zone) = config.get("zone").as_str()
+    if let Some(zone) = zone.as_str()
         && !zone_is_valid(zone)
     {
-        diags.push(zone_error(zone, AttributePath::root("zone")));
+        diags.push(zone_error(zone, path!(Ssl.zone)));
     }
     diags
 }
 
-pub fn validate(config: &Value) -> Diagnostics {
-    let mut diags = validate_target(config);
-    let timeouts = config.get("timeouts");
-    for kind in TIMEOUT_KINDS {
-        let Some(text) = timeouts.get(kind).as_str() else {
+pub(super) fn validate(config: &Ssl) -> Diagnostics {
+    let mut diags = validate_target(&config.cluster_id, &config.zone);
+    let Some(timeouts) = config.timeouts.known() else {
+        return diags;
+    };
+    for (kind, text) in timeouts.each() {
+        let Some(text) = text.as_str() else {
             continue;
         };
         let problem = match parse_duration(text) {
@@ -185,29 +185,29 @@ pub fn validate(config: &Value) -> Diagnostics {
         };
         diags.push(
             Diagnostic::error(format!("Invalid timeouts.{kind}"), problem)
-                .at(AttributePath::root("timeouts").attr(kind)),
+                .at(path!(Ssl.timeouts).attr(kind)),
         );
     }
     diags
 }
 
-/// The timeout for `kind` from an object's `timeouts` block; bad values were refused at
+/// The timeout that `kind` picks from an object's `timeouts` block; bad values were refused at
 /// validation, so they fall back to the default here.
-pub fn timeout(object: &Value, kind: &str) -> Duration {
+pub(super) fn timeout(object: &Ssl, kind: fn(&Timeouts) -> &Attr<String>) -> Duration {
     object
-        .get("timeouts")
-        .get(kind)
-        .as_str()
+        .timeouts
+        .known()
+        .and_then(|t| kind(t).as_str())
         .and_then(|t| parse_duration(t).ok())
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
 /// What a state records of the setting: the setting and the job that made it. None before the
 /// first reading of an import, when `enabled` is still null.
-pub fn recorded(state: &Value) -> Option<Prior<'_>> {
-    let enabled = state.get("enabled").as_bool()?;
+pub(super) fn recorded(state: &Ssl) -> Option<Prior<'_>> {
+    let enabled = state.enabled.as_bool()?;
     Some(Prior {
-        job_id: state.get("job_id").as_str(),
+        job_id: state.job_id.as_str(),
         enabled,
     })
 }
@@ -216,43 +216,43 @@ pub fn recorded(state: &Value) -> Option<Prior<'_>> {
 /// default) meets a state that names the job behind its setting: that job is no longer listed
 /// (QingCloud may drop old job records), so the history cannot speak for the setting, and the
 /// recorded one stands.
-pub fn record_lost(setting: &Setting, recorded: Option<&Prior>) -> bool {
+pub(super) fn record_lost(setting: &Setting, recorded: Option<&Prior>) -> bool {
     matches!(setting, Setting::Seen { job: None, .. })
         && recorded.is_some_and(|p| p.job_id.is_some())
 }
 
 /// Where a known object of this resource lives.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    pub cluster_id: String,
-    pub zone: String,
+pub(super) struct Target {
+    pub(super) cluster_id: String,
+    pub(super) zone: String,
 }
 
 impl Target {
     /// From a state or plan whose `cluster_id` is known; `zone` falls back to `default_zone`.
-    pub fn of(object: &Value, default_zone: Option<String>) -> Result<Target, Diagnostic> {
+    pub(super) fn of(object: &Ssl, default_zone: Option<&str>) -> Result<Target, Diagnostic> {
         let cluster_id = object
-            .get("cluster_id")
+            .cluster_id
             .as_str()
             .ok_or_else(|| {
                 Diagnostic::error(
                     "Cluster ID not known",
                     "cluster_id must be known when the change is applied.",
                 )
-                .at(AttributePath::root("cluster_id"))
+                .at(path!(Ssl.cluster_id))
             })?
             .to_string();
         let zone = object
-            .get("zone")
+            .zone
             .as_str()
-            .map(str::to_string)
             .or(default_zone)
+            .map(str::to_string)
             .ok_or_else(|| {
                 Diagnostic::error(
                     "No zone",
                     "Set `zone` on the resource or the provider, or QINGCLOUD_ZONE.",
                 )
-                .at(AttributePath::root("zone"))
+                .at(path!(Ssl.zone))
             })?;
         Ok(Target { cluster_id, zone })
     }
@@ -261,9 +261,10 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::framework::{Model, Value};
 
-    fn config(cluster: &str, zone: Option<&str>, create: Option<&str>) -> Value {
-        Value::object([
+    fn config(cluster: &str, zone: Option<&str>, create: Option<&str>) -> Ssl {
+        let config = Value::object([
             ("id", Value::Null),
             ("cluster_id", Value::string(cluster)),
             ("enabled", Value::Bool(true)),
@@ -277,7 +278,8 @@ mod tests {
                     ("delete", Value::Null),
                 ]),
             ),
-        ])
+        ]);
+        Ssl::from_value(&config).unwrap()
     }
 
     fn paths(d: &Diagnostics) -> Vec<String> {
@@ -348,17 +350,17 @@ mod tests {
     #[test]
     fn unknown_values_pass_validation() {
         let mut c = config("cl-abc", None, None);
-        c.set("cluster_id", Value::Unknown);
-        c.set("timeouts", Value::Unknown);
+        c.cluster_id = Attr::Unknown;
+        c.timeouts = Attr::Unknown;
         assert!(validate(&c).is_empty());
     }
 
     #[test]
     fn timeouts_default_to_thirty_minutes() {
         let c = config("cl-abc", None, Some("45s"));
-        assert_eq!(timeout(&c, "create"), Duration::from_secs(45));
+        assert_eq!(timeout(&c, |t| &t.create), Duration::from_secs(45));
         assert!(validate(&c).is_empty());
-        assert_eq!(timeout(&c, "delete"), DEFAULT_TIMEOUT);
-        assert_eq!(timeout(&Value::Null, "update"), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(&c, |t| &t.delete), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(&Ssl::default(), |t| &t.update), DEFAULT_TIMEOUT);
     }
 }

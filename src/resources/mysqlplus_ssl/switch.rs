@@ -17,29 +17,29 @@ use qingcloud::{
 use super::schema::{Target, record_lost};
 
 /// What one switch is asked to do.
-pub struct Request<'a> {
-    pub target: &'a Target,
-    pub want: bool,
+pub(super) struct Request<'a> {
+    pub(super) target: &'a Target,
+    pub(super) want: bool,
     /// What the state says, for updates and deletes; None for a create.
-    pub prior: Option<Prior<'a>>,
+    pub(super) prior: Option<Prior<'a>>,
     /// Whether the plan this apply follows warned that applying restarts the database. A
     /// switch that is needed now but was not announced (the setting changed since the plan)
     /// is refused: see DESIGN.md, "Restarts only when announced".
-    pub announced: bool,
-    pub timeout: Duration,
-    pub history: HistoryPolicy,
+    pub(super) announced: bool,
+    pub(super) timeout: Duration,
+    pub(super) history: HistoryPolicy,
 }
 
 /// A switch that reached the wanted setting. `job_id` is the job that put it there, when one
 /// is known.
 #[derive(Debug)]
-pub struct Switched {
-    pub job_id: Option<String>,
+pub(super) struct Switched {
+    pub(super) job_id: Option<String>,
 }
 
 /// Why a switch did not reach the wanted setting.
 #[derive(Debug)]
-pub enum Problem {
+pub(super) enum Problem {
     /// The cluster is absent, `deleted` or `ceased`.
     Gone,
     /// The cluster exists but cannot run a service now (`stopped`, `suspended`, ...).
@@ -67,7 +67,7 @@ pub enum Problem {
     Error { message: String },
 }
 
-pub type Outcome = Result<Switched, Problem>;
+pub(super) type Outcome = Result<Switched, Problem>;
 
 /// Other configuring_SSL jobs waited out before the cluster counts as too busy to switch.
 const OTHER_JOBS: u32 = 5;
@@ -96,7 +96,11 @@ async fn unless_cancelled<T>(
     }
 }
 
-pub async fn switch(client: &Client, req: Request<'_>, cancel: &CancellationToken) -> Outcome {
+pub(super) async fn switch(
+    client: &Client,
+    req: Request<'_>,
+    cancel: &CancellationToken,
+) -> Outcome {
     let deadline = Instant::now() + req.timeout;
     let remaining = || deadline.saturating_duration_since(Instant::now());
     let Target { cluster_id, zone } = req.target;

@@ -21,6 +21,19 @@ impl AttributePath {
         self.0.push(Step::Attribute(name.to_string()));
         self
     }
+
+    /// An element of a list.
+    pub fn index(mut self, i: usize) -> Self {
+        self.0
+            .push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
+        self
+    }
+
+    /// An element of a map.
+    pub fn key(mut self, key: &str) -> Self {
+        self.0.push(Step::Key(key.to_string()));
+        self
+    }
 }
 
 impl std::fmt::Display for AttributePath {

@@ -150,7 +150,7 @@ pub fn identity_data(
 /// (when given) in its schema's type. A value that does not fit becomes an error diagnostic of
 /// the same event, so Terraform ends the list with it rather than with a garbled result.
 pub fn list_event(
-    event: fw::ListEvent,
+    event: fw::erased::ListEvent,
     identity_ty: &fw::Type,
     object_ty: &fw::Type,
 ) -> wire::list_resource::Event {

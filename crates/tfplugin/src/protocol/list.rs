@@ -8,13 +8,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use crate::framework::{self as fw, Diagnostic, ListEvent, ListResource, Resource};
+use crate::framework::erased::{self, ListEvent, ListResource, Resource};
+use crate::framework::{self as fw, Diagnostic};
 
 use super::convert;
 use super::server::panic_diagnostic;
 use super::wire;
 
-pub type EventStream =
+pub(super) type EventStream =
     tokio_stream::wrappers::ReceiverStream<Result<wire::list_resource::Event, Status>>;
 
 /// Events in flight between the list resource and gRPC: small, so a list that Terraform stops
@@ -23,11 +24,11 @@ const BUFFER: usize = 4;
 
 /// The stream of `lister`'s events for `req`; `resource` is the managed resource whose identity
 /// and schema the events carry.
-pub fn stream(
+pub(super) fn stream(
     lister: Arc<dyn ListResource>,
     resource: Arc<dyn Resource>,
     ctx: fw::Context,
-    req: fw::ListRequest,
+    req: erased::ListRequest,
 ) -> EventStream {
     let (out, rx) = mpsc::channel(BUFFER);
     let forwarding = tokio::spawn(forward(lister, resource, ctx, req, out.clone()));
@@ -48,7 +49,7 @@ async fn forward(
     lister: Arc<dyn ListResource>,
     resource: Arc<dyn Resource>,
     ctx: fw::Context,
-    req: fw::ListRequest,
+    req: erased::ListRequest,
     out: mpsc::Sender<Result<wire::list_resource::Event, Status>>,
 ) {
     let Some(identity_ty) = resource.identity_schema().map(|s| s.value_type()) else {
@@ -65,7 +66,7 @@ async fn forward(
     };
     let object_ty = resource.schema().value_type();
     let (tx, mut events) = mpsc::channel(BUFFER);
-    let sink = fw::ListSink::new(tx.clone());
+    let sink = erased::ListSink::new(tx.clone());
     let task = tokio::spawn(async move { lister.list(&ctx, req, sink).await });
     // Watches the list task: a panic becomes an error event, so the list ends with an error
     // instead of looking complete.
@@ -85,7 +86,7 @@ async fn forward(
 }
 
 /// A stream of one error event, for requests that cannot start (unknown type, bad config).
-pub fn failed(d: fw::Diagnostics) -> EventStream {
+pub(super) fn failed(d: fw::Diagnostics) -> EventStream {
     let (out, rx) = mpsc::channel(1);
     // The channel has room for this one event, so the send cannot wait.
     let _ = out.try_send(Ok(error_event(d)));

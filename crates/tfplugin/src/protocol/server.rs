@@ -10,15 +10,14 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::framework::{
-    self as fw, DataSource, Diagnostic, Diagnostics, ListResource, Resource, Value,
-};
+use crate::framework::erased::{self, DataSource, ListResource, ProviderData, Resource};
+use crate::framework::{self as fw, Diagnostic, Diagnostics, Value};
 
 use super::convert;
 use super::list;
 use super::wire::{self, provider_server};
 
-pub struct ProviderService {
+pub(super) struct ProviderService {
     provider: Arc<dyn fw::Provider>,
     resources: BTreeMap<&'static str, Arc<dyn Resource>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
@@ -28,7 +27,7 @@ pub struct ProviderService {
 }
 
 impl ProviderService {
-    pub fn new(provider: Arc<dyn fw::Provider>) -> Self {
+    pub(super) fn new(provider: Arc<dyn fw::Provider>) -> Self {
         let resources = provider
             .resources()
             .into_iter()
@@ -54,9 +53,22 @@ impl ProviderService {
     }
 
     fn context(&self) -> fw::Context {
-        fw::Context {
-            cancel: self.stop.clone(),
+        fw::Context::new(self.stop.clone(), None)
+    }
+
+    /// Hands the provider data to everything this provider serves.
+    fn configure_all(&self, data: &ProviderData) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        for r in self.resources.values() {
+            d.extend(r.configure(data));
         }
+        for ds in self.data_sources.values() {
+            d.extend(ds.configure(data));
+        }
+        for l in self.list_resources.values() {
+            d.extend(l.configure(data));
+        }
+        d
     }
 
     fn resource(&self, type_name: &str) -> Result<Arc<dyn Resource>, Diagnostics> {
@@ -376,11 +388,22 @@ impl provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let provider = self.provider.clone();
         let d = match convert::decode(req.config.as_ref(), &provider.schema().value_type()) {
-            Ok(config) => guarded("ConfigureProvider", async move {
+            Ok(config) => match guarded("ConfigureProvider", async move {
                 provider.configure(&req.terraform_version, config).await
             })
             .await
-            .unwrap_or_else(|d| d),
+            {
+                Ok(fw::ConfigureResponse {
+                    mut diagnostics,
+                    data,
+                }) => {
+                    if let Some(data) = data {
+                        diagnostics.extend(self.configure_all(&data));
+                    }
+                    diagnostics
+                }
+                Err(d) => d,
+            },
             Err(d) => d.into(),
         };
         Ok(Response::new(wire::configure_provider::Response {
@@ -405,7 +428,7 @@ impl provider_server::Provider for ProviderService {
                 async move {
                     r.read(
                         &ctx,
-                        fw::ReadRequest {
+                        erased::ReadRequest {
                             current_state,
                             private,
                         },
@@ -414,8 +437,8 @@ impl provider_server::Provider for ProviderService {
                 }
             })
             .await?;
-            let new_state = convert::encode(&resp.new_state, &ty)?;
-            let new_identity = identity(&*r, resp.new_identity.as_ref())?;
+            let new_state = convert::encode(&resp.state, &ty)?;
+            let new_identity = identity(&*r, resp.identity.as_ref())?;
             Ok(wire::read_resource::Response {
                 new_state: Some(new_state),
                 diagnostics: diags(&resp.diagnostics),
@@ -442,7 +465,7 @@ impl provider_server::Provider for ProviderService {
         let result: Result<_, Diagnostics> = async {
             let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
-            let plan_req = fw::PlanRequest {
+            let plan_req = erased::PlanRequest {
                 prior_state: convert::decode(req.prior_state.as_ref(), &ty)?,
                 proposed_new_state: convert::decode(req.proposed_new_state.as_ref(), &ty)?,
                 config: convert::decode(req.config.as_ref(), &ty)?,
@@ -490,15 +513,40 @@ impl provider_server::Provider for ProviderService {
             let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let prior_state = convert::decode(req.prior_state.as_ref(), &ty)?;
-            let apply_req = fw::ApplyRequest {
-                prior_state: prior_state.clone(),
-                planned_state: convert::decode(req.planned_state.as_ref(), &ty)?,
-                config: convert::decode(req.config.as_ref(), &ty)?,
-                planned_private: req.planned_private,
-            };
+            let planned_state = convert::decode(req.planned_state.as_ref(), &ty)?;
+            let config = convert::decode(req.config.as_ref(), &ty)?;
+            let planned_private = req.planned_private;
+            // Nothing existed and nothing is planned: there is nothing to do.
+            if prior_state.is_null() && planned_state.is_null() {
+                return Ok(wire::apply_resource_change::Response::default());
+            }
             let resp = guarded("ApplyResourceChange", {
                 let r = r.clone();
-                async move { r.apply(&ctx, apply_req).await }
+                let prior_state = prior_state.clone();
+                async move {
+                    if planned_state.is_null() {
+                        let req = erased::DeleteRequest {
+                            prior_state,
+                            planned_private,
+                        };
+                        r.delete(&ctx, req).await
+                    } else if prior_state.is_null() {
+                        let req = erased::CreateRequest {
+                            planned_state,
+                            config,
+                            planned_private,
+                        };
+                        r.create(&ctx, req).await
+                    } else {
+                        let req = erased::UpdateRequest {
+                            prior_state,
+                            planned_state,
+                            config,
+                            planned_private,
+                        };
+                        r.update(&ctx, req).await
+                    }
+                }
             })
             .await
             // A crash must not lose what exists: answer with the prior state, which is
@@ -506,8 +554,8 @@ impl provider_server::Provider for ProviderService {
             .map_err(|d| (d, convert::encode(&prior_state, &ty).ok()));
             match resp {
                 Ok(resp) => {
-                    let new_state = convert::encode(&resp.new_state, &ty)?;
-                    let new_identity = identity(&*r, resp.new_identity.as_ref())?;
+                    let new_state = convert::encode(&resp.state, &ty)?;
+                    let new_identity = identity(&*r, resp.identity.as_ref())?;
                     Ok(wire::apply_resource_change::Response {
                         new_state: Some(new_state),
                         private: resp.private,
@@ -547,7 +595,7 @@ impl provider_server::Provider for ProviderService {
                 )?),
                 _ => None,
             };
-            let import_req = fw::ImportRequest {
+            let import_req = erased::ImportRequest {
                 id: req.id,
                 identity: given_identity,
             };
@@ -628,7 +676,9 @@ impl provider_server::Provider for ProviderService {
             let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let state = convert::decode(req.state.as_ref(), &ty)?;
-            let config = guarded_sync("GenerateResourceConfig", || r.generate_config(&state))??;
+            let ctx = self.context();
+            let config =
+                guarded_sync("GenerateResourceConfig", || r.generate_config(&ctx, &state))??;
             Ok(convert::encode(&config, &ty)?)
         })();
         Ok(Response::new(match result {
@@ -661,7 +711,7 @@ impl provider_server::Provider for ProviderService {
                 lister,
                 resource,
                 self.context(),
-                fw::ListRequest {
+                erased::ListRequest {
                     config,
                     include_resource_object: req.include_resource_object,
                     limit: req.limit,

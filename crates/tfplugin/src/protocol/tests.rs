@@ -7,10 +7,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::wire::{self, provider_client::ProviderClient};
-use crate::framework::{self as fw, Attribute, Block, Diagnostic, Presence, Type, Value};
+use crate::framework::{self as fw, Attr, Attribute, Block, Diagnostic, Presence, Type, Value};
 
 struct FakeProvider;
 struct FakeResource;
+
+crate::model! {
+    struct Thing {
+        id: Attr<String>,
+        name: Attr<String>,
+        boom: Attr<bool>,
+    }
+}
 
 fn resource_schema() -> fw::Schema {
     fw::Schema {
@@ -28,53 +36,83 @@ fn resource_schema() -> fw::Schema {
 
 #[async_trait]
 impl fw::Resource for FakeResource {
+    type Model = Thing;
+    type Identity = ();
+    type Private = ();
+    type Data = ();
+
     fn type_name(&self) -> &'static str {
         "fake_thing"
     }
     fn schema(&self) -> fw::Schema {
         resource_schema()
     }
-    fn validate(&self, config: &Value) -> fw::Diagnostics {
-        match config.get("name").as_str() {
+    fn validate(&self, config: &Thing) -> fw::Diagnostics {
+        match config.name.as_str() {
             Some("") => Diagnostic::error("empty name", "")
                 .at(fw::AttributePath::root("name"))
                 .into(),
             _ => fw::Diagnostics::default(),
         }
     }
-    async fn plan(&self, _: &fw::Context, req: fw::PlanRequest) -> fw::PlanResponse {
-        if req.config.get("boom") == &Value::Bool(true) {
+    async fn plan(&self, _: &fw::Context, req: fw::PlanRequest<Self>) -> fw::PlanResponse<Self> {
+        if req.config.as_ref().and_then(|c| c.boom.as_bool()) == Some(true) {
             panic!("boom requested");
         }
-        let mut planned = req.proposed_new_state;
-        planned.set("id", Value::Unknown);
+        let planned = req.proposed.map(|p| Thing {
+            id: Attr::Unknown,
+            ..p
+        });
         fw::PlanResponse {
-            planned_state: planned,
+            planned,
             ..Default::default()
         }
     }
-    async fn apply(&self, ctx: &fw::Context, req: fw::ApplyRequest) -> fw::ApplyResponse {
-        // Waits until StopProvider, like a long job wait would.
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => fw::ApplyResponse {
-                new_state: req.prior_state,
-                diagnostics: Diagnostic::error("cancelled", "").into(),
-                ..Default::default()
-            },
-            _ = tokio::time::sleep(Duration::from_secs(30)) => fw::ApplyResponse::default(),
-        }
+    async fn create(
+        &self,
+        ctx: &fw::Context,
+        _: fw::CreateRequest<Self>,
+    ) -> fw::ApplyResponse<Self> {
+        wait_for_stop(ctx, None).await
     }
-    async fn read(&self, _: &fw::Context, req: fw::ReadRequest) -> fw::ReadResponse {
+    async fn update(
+        &self,
+        ctx: &fw::Context,
+        req: fw::UpdateRequest<Self>,
+    ) -> fw::ApplyResponse<Self> {
+        wait_for_stop(ctx, Some(req.prior)).await
+    }
+    async fn read(&self, _: &fw::Context, req: fw::ReadRequest<Self>) -> fw::ReadResponse<Self> {
         fw::ReadResponse {
-            new_state: req.current_state,
+            state: Some(req.state),
             ..Default::default()
         }
     }
-    async fn import(&self, _: &fw::Context, req: fw::ImportRequest) -> fw::ImportResponse {
+    async fn import(
+        &self,
+        _: &fw::Context,
+        req: fw::ImportRequest<Self>,
+    ) -> fw::ImportResponse<Self> {
         fw::ImportResponse {
-            state: Value::object([("id", Value::string(req.id))]),
+            state: Some(Thing {
+                id: Attr::Known(req.id),
+                name: Attr::Null,
+                boom: Attr::Null,
+            }),
             ..Default::default()
         }
+    }
+}
+
+/// Waits until StopProvider, like a long job wait would.
+async fn wait_for_stop(ctx: &fw::Context, prior: Option<Thing>) -> fw::ApplyResponse<FakeResource> {
+    tokio::select! {
+        _ = ctx.cancel.cancelled() => fw::ApplyResponse {
+            state: prior,
+            diagnostics: Diagnostic::error("cancelled", "").into(),
+            ..Default::default()
+        },
+        _ = tokio::time::sleep(Duration::from_secs(30)) => fw::ApplyResponse::default(),
     }
 }
 
@@ -91,11 +129,11 @@ impl fw::Provider for FakeProvider {
             },
         }
     }
-    async fn configure(&self, _: &str, _: Value) -> fw::Diagnostics {
-        fw::Diagnostics::default()
+    async fn configure(&self, _: &str, _: Value) -> fw::ConfigureResponse {
+        fw::ConfigureResponse::default()
     }
-    fn resources(&self) -> Vec<Arc<dyn fw::Resource>> {
-        vec![Arc::new(FakeResource)]
+    fn resources(&self) -> Vec<Arc<dyn fw::erased::Resource>> {
+        vec![fw::erased::resource(FakeResource)]
     }
 }
 

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::wire::{self, provider_client::ProviderClient};
 use crate::framework::{
-    self as fw, Attribute, Block, Diagnostic, IdentityAttribute, Presence, Type, Value,
+    self as fw, Attr, Attribute, Block, Diagnostic, IdentityAttribute, Presence, Type, Value,
 };
 
 #[derive(Default)]
@@ -23,6 +23,33 @@ struct FakeProvider(Arc<Counters>);
 struct Thing;
 struct Lister(Arc<Counters>);
 struct Reader;
+
+crate::model! {
+    struct ThingModel {
+        id: Attr<String>,
+        name: Attr<String>,
+    }
+}
+
+crate::model! {
+    struct ThingIdentity {
+        id: Attr<String>,
+    }
+}
+
+crate::model! {
+    struct ListConfig {
+        mode: Attr<String>,
+    }
+}
+
+crate::model! {
+    #[derive(Clone)]
+    struct Reading {
+        name: Attr<String>,
+        greeting: Attr<String>,
+    }
+}
 
 fn thing_schema() -> fw::Schema {
     fw::Schema {
@@ -79,6 +106,11 @@ fn data_schema() -> fw::Schema {
 
 #[async_trait]
 impl fw::Resource for Thing {
+    type Model = ThingModel;
+    type Identity = ThingIdentity;
+    type Private = ();
+    type Data = ();
+
     fn type_name(&self) -> &'static str {
         "fake_thing"
     }
@@ -88,30 +120,28 @@ impl fw::Resource for Thing {
     fn identity_schema(&self) -> Option<fw::IdentitySchema> {
         Some(identity_schema())
     }
-    async fn plan(&self, _: &fw::Context, _: fw::PlanRequest) -> fw::PlanResponse {
-        fw::PlanResponse::default()
-    }
-    async fn apply(&self, _: &fw::Context, _: fw::ApplyRequest) -> fw::ApplyResponse {
+    async fn create(&self, _: &fw::Context, _: fw::CreateRequest<Self>) -> fw::ApplyResponse<Self> {
         fw::ApplyResponse::default()
     }
-    async fn read(&self, _: &fw::Context, _: fw::ReadRequest) -> fw::ReadResponse {
+    async fn read(&self, _: &fw::Context, _: fw::ReadRequest<Self>) -> fw::ReadResponse<Self> {
         fw::ReadResponse::default()
-    }
-    async fn import(&self, _: &fw::Context, _: fw::ImportRequest) -> fw::ImportResponse {
-        fw::ImportResponse::default()
     }
 }
 
 #[async_trait]
 impl fw::ListResource for Lister {
+    type Config = ListConfig;
+    type Resource = Thing;
+    type Data = ();
+
     fn type_name(&self) -> &'static str {
         "fake_thing"
     }
     fn schema(&self) -> fw::Schema {
         list_schema()
     }
-    async fn list(&self, _: &fw::Context, req: fw::ListRequest, sink: fw::ListSink) {
-        let mode = req.config.get("mode").as_str().unwrap_or("").to_string();
+    async fn list(&self, _: &fw::Context, req: fw::ListRequest<Self>, sink: fw::ListSink<Thing>) {
+        let mode = req.config.mode.as_str().unwrap_or("").to_string();
         for i in 0.. {
             if mode == "boom" && i == 2 {
                 panic!("lister exploded");
@@ -129,10 +159,13 @@ impl fw::ListResource for Lister {
             }
             let id = format!("t-{i}");
             let event = fw::ListEvent {
-                identity: Value::object([("id", Value::string(&id))]),
+                identity: Some(ThingIdentity {
+                    id: Attr::Known(id.clone()),
+                }),
                 display_name: format!("thing {i}"),
-                resource_object: req.include_resource_object.then(|| {
-                    Value::object([("id", Value::string(&id)), ("name", Value::string("n"))])
+                resource_object: req.include_resource_object.then(|| ThingModel {
+                    id: Attr::Known(id.clone()),
+                    name: Attr::Known("n".into()),
                 }),
                 diagnostics: fw::Diagnostics::default(),
             };
@@ -147,20 +180,23 @@ impl fw::ListResource for Lister {
 
 #[async_trait]
 impl fw::DataSource for Reader {
+    type Model = Reading;
+    type Data = ();
+
     fn type_name(&self) -> &'static str {
         "fake_reading"
     }
     fn schema(&self) -> fw::Schema {
         data_schema()
     }
-    async fn read(&self, _: &fw::Context, mut config: Value) -> fw::DataReadResponse {
-        let name = config.get("name").as_str().unwrap_or("").to_string();
+    async fn read(&self, _: &fw::Context, mut config: Reading) -> fw::DataReadResponse<Self> {
+        let name = config.name.as_str().unwrap_or("").to_string();
         if name == "boom" {
             panic!("reader exploded");
         }
-        config.set("greeting", Value::string(format!("hello {name}")));
+        config.greeting = Attr::Known(format!("hello {name}"));
         fw::DataReadResponse {
-            state: config,
+            state: Some(config),
             diagnostics: fw::Diagnostics::default(),
         }
     }
@@ -174,17 +210,17 @@ impl fw::Provider for FakeProvider {
             block: Block::default(),
         }
     }
-    async fn configure(&self, _: &str, _: Value) -> fw::Diagnostics {
-        fw::Diagnostics::default()
+    async fn configure(&self, _: &str, _: Value) -> fw::ConfigureResponse {
+        fw::ConfigureResponse::default()
     }
-    fn resources(&self) -> Vec<Arc<dyn fw::Resource>> {
-        vec![Arc::new(Thing)]
+    fn resources(&self) -> Vec<Arc<dyn fw::erased::Resource>> {
+        vec![fw::erased::resource(Thing)]
     }
-    fn data_sources(&self) -> Vec<Arc<dyn fw::DataSource>> {
-        vec![Arc::new(Reader)]
+    fn data_sources(&self) -> Vec<Arc<dyn fw::erased::DataSource>> {
+        vec![fw::erased::data_source(Reader)]
     }
-    fn list_resources(&self) -> Vec<Arc<dyn fw::ListResource>> {
-        vec![Arc::new(Lister(self.0.clone()))]
+    fn list_resources(&self) -> Vec<Arc<dyn fw::erased::ListResource>> {
+        vec![fw::erased::list_resource(Lister(self.0.clone()))]
     }
 }
 
