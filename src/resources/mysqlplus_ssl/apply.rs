@@ -7,11 +7,12 @@ use std::time::Duration;
 use tfplugin::framework::{Attr, Diagnostic};
 use tfplugin::path;
 
+use super::kind::MysqlPlusSsl;
 use super::model::Ssl;
 use super::private::{Private, RunningJob};
+use super::schema::client_and_target;
 use super::schema::{Target, recorded, timeout};
 use super::switch::{self, Outcome, Problem, Switched};
-use super::{MysqlPlusSsl, client_and_target};
 use crate::provider_data::{Ctx, ProviderData};
 
 type ApplyResponse = tfplugin::framework::ApplyResponse<MysqlPlusSsl>;

@@ -18,8 +18,8 @@ use tfplugin::framework::{
 };
 use tfplugin::path;
 
-use super::MysqlPlusSsl;
 use super::current::{Current, read_current};
+use super::kind::MysqlPlusSsl;
 use super::model::{Identity, Ssl};
 use super::schema::TYPE_NAME;
 

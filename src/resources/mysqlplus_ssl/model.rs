@@ -3,7 +3,8 @@
 
 use tfplugin::framework::Attr;
 
-use super::schema::TIMEOUT_KINDS;
+/// The `timeouts` block's attributes, in the order the schema and messages list them.
+pub(super) const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
 
 tfplugin::model! {
     /// An object of `qingcloud_mysqlplus_ssl`.

@@ -4,7 +4,7 @@
 use tfplugin::framework::{Attr, Diagnostic, PlanRequest, PlanResponse};
 use tfplugin::path;
 
-use super::MysqlPlusSsl;
+use super::kind::MysqlPlusSsl;
 use super::model::Ssl;
 use super::private::{Private, RunningJob, Snapshot};
 use super::schema::Target;

@@ -10,10 +10,11 @@ use tfplugin::framework::{Attr, Diagnostic, Diagnostics, ImportRequest, ReadRequ
 use tfplugin::path;
 
 use super::apply::undetermined;
+use super::kind::MysqlPlusSsl;
 use super::model::Ssl;
 use super::private::{Private, RunningJob};
+use super::schema::client_and_target;
 use super::schema::{TYPE_NAME, cluster_id_error, cluster_id_is_valid, record_lost, recorded};
-use super::{MysqlPlusSsl, client_and_target};
 
 type ReadResponse = tfplugin::framework::ReadResponse<MysqlPlusSsl>;
 type ImportResponse = tfplugin::framework::ImportResponse<MysqlPlusSsl>;

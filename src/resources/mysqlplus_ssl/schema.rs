@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::provider_data::{Ctx, ProviderData};
 use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::ids;
 use qingcloud::{Prior, Setting};
@@ -13,11 +14,10 @@ use tfplugin::framework::{
 };
 use tfplugin::path;
 
-use super::model::{Ssl, Timeouts};
+use super::model::{Ssl, TIMEOUT_KINDS, Timeouts};
 
 pub(crate) const TYPE_NAME: &str = "qingcloud_mysqlplus_ssl";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-pub(super) const TIMEOUT_KINDS: [&str; 3] = ["create", "update", "delete"];
 /// A configuring_SSL job restarts MySQL, which takes longer than this in practice: a shorter
 /// timeout submits the job (a restart) and reports a failure at once, which helps no one.
 const MIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -256,6 +256,16 @@ impl Target {
             })?;
         Ok(Target { cluster_id, zone })
     }
+}
+
+/// The API client and where `object` lives (its zone, else the provider's).
+pub(super) fn client_and_target<'a>(
+    ctx: &'a Ctx,
+    object: &Ssl,
+) -> Result<(&'a qingcloud::Client, Target), Diagnostic> {
+    let client = &ProviderData::of(ctx)?.client;
+    let target = Target::of(object, Some(client.default_zone()))?;
+    Ok((client, target))
 }
 
 #[cfg(test)]

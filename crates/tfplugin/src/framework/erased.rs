@@ -11,12 +11,12 @@ use std::any::{Any, TypeId};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
 
 use super::context::Context;
 use super::data_source;
 use super::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use super::list_resource;
+pub use super::list_stream::{ListEvent, ListSink};
 use super::model::Model;
 use super::private;
 use super::resource as typed;
@@ -128,46 +128,6 @@ pub struct ListRequest {
     pub config: Value,
     pub include_resource_object: bool,
     pub limit: i64,
-}
-
-/// One result, or (with a null identity) a diagnostic alone.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct ListEvent {
-    pub identity: Value,
-    pub display_name: String,
-    pub resource_object: Option<Value>,
-    pub diagnostics: Diagnostics,
-}
-
-impl ListEvent {
-    pub(crate) fn diagnostic(d: Diagnostic) -> Self {
-        ListEvent {
-            diagnostics: d.into(),
-            ..ListEvent::default()
-        }
-    }
-}
-
-/// Where a list resource sends its events; a send fails once nobody reads any more.
-#[derive(Clone)]
-pub struct ListSink {
-    tx: mpsc::Sender<ListEvent>,
-}
-
-impl ListSink {
-    pub(crate) fn new(tx: mpsc::Sender<ListEvent>) -> Self {
-        ListSink { tx }
-    }
-
-    /// False when nobody reads any more.
-    pub async fn send(&self, event: ListEvent) -> bool {
-        self.tx.send(event).await.is_ok()
-    }
-
-    /// Resolves when nobody reads any more.
-    pub async fn closed(&self) {
-        self.tx.closed().await
-    }
 }
 
 #[async_trait]

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::context::Context;
 use super::diagnostics::Diagnostics;
-use super::erased;
+use super::list_stream;
 use super::model::Model;
 use super::resource::Resource;
 use super::schema::Schema;
@@ -48,7 +48,7 @@ impl<R: Resource> ListEvent<R> {
 /// Where a list resource sends its events. A send fails once Terraform has stopped reading
 /// (its limit reached, or the command interrupted): the list should stop then.
 pub struct ListSink<R: Resource> {
-    inner: erased::ListSink,
+    inner: list_stream::ListSink,
     resource: PhantomData<fn(R)>,
 }
 
@@ -62,7 +62,7 @@ impl<R: Resource> Clone for ListSink<R> {
 }
 
 impl<R: Resource> ListSink<R> {
-    pub(crate) fn new(inner: erased::ListSink) -> Self {
+    pub(crate) fn new(inner: list_stream::ListSink) -> Self {
         ListSink {
             inner,
             resource: PhantomData,
@@ -72,7 +72,7 @@ impl<R: Resource> ListSink<R> {
     /// False when nobody reads any more.
     pub async fn send(&self, event: ListEvent<R>) -> bool {
         self.inner
-            .send(erased::ListEvent {
+            .send(list_stream::ListEvent {
                 identity: event
                     .identity
                     .as_ref()

@@ -13,6 +13,7 @@ pub mod erased;
 mod fake;
 pub mod json;
 pub mod list_resource;
+mod list_stream;
 pub mod model;
 pub mod msgpack;
 pub mod private;

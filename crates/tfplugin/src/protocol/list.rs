@@ -12,7 +12,7 @@ use crate::framework::erased::{self, ListEvent, ListResource, Resource};
 use crate::framework::{self as fw, Diagnostic};
 
 use super::convert;
-use super::server::panic_diagnostic;
+use super::panic::panic_diagnostic;
 use super::wire;
 
 pub(super) type EventStream =

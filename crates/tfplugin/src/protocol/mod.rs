@@ -3,6 +3,7 @@
 
 mod convert;
 mod list;
+mod panic;
 mod server;
 
 #[cfg(test)]

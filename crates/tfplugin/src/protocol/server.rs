@@ -15,6 +15,7 @@ use crate::framework::{self as fw, Diagnostic, Diagnostics, Value};
 
 use super::convert;
 use super::list;
+use super::panic::panic_diagnostic;
 use super::wire::{self, provider_server};
 
 pub(super) struct ProviderService {
@@ -120,28 +121,6 @@ where
 fn guarded_sync<T>(what: &'static str, f: impl FnOnce() -> T) -> Result<T, Diagnostics> {
     std::panic::catch_unwind(AssertUnwindSafe(f))
         .map_err(|payload| panic_diagnostic(what, Some(payload)).into())
-}
-
-pub(super) fn panic_diagnostic(
-    what: &str,
-    payload: Option<Box<dyn std::any::Any + Send>>,
-) -> Diagnostic {
-    let message = payload
-        .as_ref()
-        .and_then(|p| {
-            p.downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-        })
-        .unwrap_or_else(|| "the task was cancelled".to_string());
-    tracing::error!(rpc = what, panic = %message, "provider handler panicked");
-    Diagnostic::error(
-        format!("The provider crashed while handling {what}"),
-        format!(
-            "{message}\n\nThis is a bug in the provider; please report it with the \
-             output of TF_LOG=debug. The plugin is still running."
-        ),
-    )
 }
 
 fn diags(d: &Diagnostics) -> Vec<wire::Diagnostic> {
