@@ -142,6 +142,10 @@ fn generated_configuration_imports_all_clusters_without_a_change() {
     let sim = world();
     let ws = workspace(&sim, "  limit = 1000\n");
     ws.tf_ok(&["query", "-generate-config-out=generated.tf", "-no-color"]);
+    // The pages list the clusters; each state then needs only its job history, not a second
+    // look at the cluster.
+    assert_eq!(sim.count("DescribeClusters"), MYSQL.div_ceil(100));
+    assert_eq!(sim.count("DescribeClusterJobs"), MYSQL);
     let generated = ws.read_file("generated.tf");
     assert_eq!(
         generated

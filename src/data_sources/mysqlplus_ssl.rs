@@ -123,7 +123,7 @@ impl fw::DataSource for MysqlPlusSslData {
             .as_str()
             .unwrap_or(data.client.default_zone())
             .to_string();
-        match read_current(ctx, &data.client, &zone, cluster_id, data.history).await {
+        match read_current(ctx, &data.client, &zone, cluster_id, None, data.history).await {
             Ok(current) => DataReadResponse {
                 state: Some(SslReading {
                     zone: Attr::Known(zone),

@@ -21,18 +21,25 @@ pub(crate) struct Current {
     pub(crate) switching: bool,
 }
 
-/// Reads the setting of `cluster_id`. A missing, deleted or non-MySQL Plus cluster, a history
-/// too long for `history`, an unreadable answer or a stop are errors (at `cluster_id`, which
-/// the data source names so too).
+/// Reads the setting of `cluster_id`; of `listed`, a cluster just listed, from its job history
+/// alone. A missing, deleted or non-MySQL Plus cluster, a history too long for `history`, an
+/// unreadable answer or a stop are errors (at `cluster_id`, which the data source names so too).
 pub(crate) async fn read_current(
     ctx: &Ctx,
     client: &Client,
     zone: &str,
     cluster_id: &str,
+    listed: Option<Cluster>,
     history: HistoryPolicy,
 ) -> Result<Current, Diagnostic> {
     let at = path!(Ssl.cluster_id);
-    let read = SslService::new(client).read(zone, cluster_id, None, history);
+    let service = SslService::new(client);
+    let read = async {
+        match listed {
+            Some(cluster) => service.read_listed(zone, cluster, history).await,
+            None => service.read(zone, cluster_id, None, history).await,
+        }
+    };
     let ssl = tokio::select! {
         biased;
         _ = ctx.cancel.cancelled() => return Err(Diagnostic::error(

@@ -190,16 +190,13 @@ impl MysqlPlusSslList {
             clusters
                 .iter()
                 .map(|c| {
-                    let (ctx, client, zone, id) = (
-                        ctx.clone(),
-                        client.clone(),
-                        zone.to_string(),
-                        c.cluster_id.clone(),
-                    );
+                    let (ctx, client, zone, listed) =
+                        (ctx.clone(), client.clone(), zone.to_string(), c.clone());
                     let permits = permits.clone();
                     tokio::spawn(async move {
                         let _permit = permits.acquire_owned().await;
-                        read_current(&ctx, &client, &zone, &id, history).await
+                        let id = listed.cluster_id.clone();
+                        read_current(&ctx, &client, &zone, &id, Some(listed), history).await
                     })
                 })
                 .collect(),
