@@ -14,6 +14,7 @@ use super::actions::{MAX_IDS_PER_CALL, describe_clusters};
 use super::call::CallPath;
 use super::error::Error;
 use super::model::Cluster;
+use super::sync::lock;
 
 type Answer = Result<Option<Cluster>, Error>;
 
@@ -28,12 +29,6 @@ struct ZoneQueue {
 pub(crate) struct ClusterLookups {
     api: Arc<CallPath>,
     zones: Mutex<HashMap<String, ZoneQueue>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Every update is a push or a swap with no await inside: a panic elsewhere cannot leave the
-    // queue half-changed.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl ClusterLookups {

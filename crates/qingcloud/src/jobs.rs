@@ -22,6 +22,7 @@ use super::clock::Clock;
 use super::error::Error;
 use super::model::{Job, JobStatus};
 use super::retry::{RetryClass, classify};
+use super::sync::lock;
 
 pub(crate) type JobsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Job>, Error>> + Send + 'a>>;
 
@@ -202,12 +203,6 @@ struct Entry {
 struct ZonePoller {
     jobs: Mutex<HashMap<String, Entry>>,
     wake: Notify,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The guarded maps stay consistent at every await-free step; a panic elsewhere does not
-    // invalidate them.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// One waiter's membership; leaving (drop) unregisters the job when nobody else waits on it.

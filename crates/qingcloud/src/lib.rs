@@ -27,6 +27,7 @@ mod rate_limit;
 mod retry;
 pub mod signer;
 mod ssl;
+pub mod sync;
 mod transport;
 
 #[cfg(any(test, feature = "test-util"))]

@@ -42,7 +42,7 @@ impl Claims {
         existing: bool,
         enabled: Option<bool>,
     ) -> Option<Conflict> {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = qingcloud::sync::lock(&self.seen);
         let entry = seen
             .entry((zone.to_string(), cluster.to_string()))
             .or_default();
