@@ -1,6 +1,7 @@
 //! The `qingcloud` provider: its block, configuration (credentials chain -> one API client
 //! shared by every request of this plugin process), and the list of resources.
 
+mod model;
 mod schema;
 
 use std::sync::Arc;
@@ -9,9 +10,10 @@ use async_trait::async_trait;
 
 use crate::provider_data::ProviderData;
 use crate::{data_sources, resources};
+use model::Config;
 use qingcloud::{self, Client, HistoryPolicy};
 use tfplugin::framework::erased;
-use tfplugin::framework::{self as fw, AttributePath, Diagnostic, Diagnostics, Value};
+use tfplugin::framework::{self as fw, Attr, AttributePath, Diagnostic, Diagnostics, Model, Value};
 
 #[derive(Default)]
 pub struct QingCloudProvider;
@@ -36,10 +38,10 @@ pub fn routes() -> tonic::service::Routes {
     tfplugin::protocol::routes(Arc::new(QingCloudProvider::new()))
 }
 
-fn string_setting(config: &Value, name: &str) -> Option<String> {
-    // An unknown value (from a resource not yet created) counts as unset here; Terraform
-    // only configures with unknowns during plan, where falling back is the useful answer.
-    config.get(name).as_str().map(str::to_string)
+/// An unknown value (from a resource not yet created) counts as unset here; Terraform only
+/// configures with unknowns during plan, where falling back is the useful answer.
+fn setting(value: &Attr<String>) -> Option<String> {
+    value.as_str().map(str::to_string)
 }
 
 #[async_trait]
@@ -53,7 +55,16 @@ impl fw::Provider for QingCloudProvider {
     }
 
     async fn configure(&self, _terraform_version: &str, config: Value) -> fw::ConfigureResponse {
-        let mut diags = schema::validate(&config);
+        let config = match Config::from_value(&config) {
+            Ok(config) => config,
+            Err(diagnostics) => {
+                return fw::ConfigureResponse {
+                    diagnostics,
+                    data: None,
+                };
+            }
+        };
+        let mut diags = schema::validate_config(&config);
         if diags.has_errors() {
             return fw::ConfigureResponse {
                 diagnostics: diags,
@@ -61,10 +72,10 @@ impl fw::Provider for QingCloudProvider {
             };
         }
         let settings = qingcloud::ProviderSettings {
-            access_key: string_setting(&config, "access_key"),
-            secret_key: string_setting(&config, "secret_key"),
-            zone: string_setting(&config, "zone"),
-            endpoint: string_setting(&config, "endpoint"),
+            access_key: setting(&config.access_key),
+            secret_key: setting(&config.secret_key),
+            zone: setting(&config.zone),
+            endpoint: setting(&config.endpoint),
         };
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let result = qingcloud::resolve(&settings, &|k| std::env::var(k).ok(), home.as_deref())

@@ -1,10 +1,12 @@
 //! The `qingcloud` provider block and its offline validation.
 
+use super::model::Config;
 use crate::zone::{zone_error, zone_is_valid};
 use qingcloud::Endpoint;
 use tfplugin::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema, Type, Value,
+    Attribute, Block, Diagnostic, Diagnostics, Model, Presence, Schema, Type, Value,
 };
+use tfplugin::path;
 
 pub fn schema() -> Schema {
     Schema {
@@ -63,25 +65,36 @@ pub fn schema() -> Schema {
     }
 }
 
+/// Offline checks of the block (values may be unknown): its shape, then each setting's rule.
 pub fn validate(config: &Value) -> Diagnostics {
+    match Config::from_value(config) {
+        Ok(config) => validate_config(&config),
+        Err(diags) => diags,
+    }
+}
+
+pub fn validate_config(config: &Config) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Some(zone) = config.get("zone").as_str()
+    if let Some(zone) = config.zone.as_str()
         && !zone_is_valid(zone)
     {
-        diags.push(zone_error(zone, AttributePath::root("zone")));
+        diags.push(zone_error(zone, path!(Config.zone)));
     }
-    for key in ["access_key", "secret_key"] {
-        if config.get(key).as_str() == Some("") {
+    for (key, value, at) in [
+        ("access_key", &config.access_key, path!(Config.access_key)),
+        ("secret_key", &config.secret_key, path!(Config.secret_key)),
+    ] {
+        if value.as_str() == Some("") {
             diags.push(
                 Diagnostic::error(
                     format!("Empty {key}"),
                     format!("Set {key} to a value or leave it out to use the environment."),
                 )
-                .at(AttributePath::root(key)),
+                .at(at),
             );
         }
     }
-    if let Some(endpoint) = config.get("endpoint").as_str() {
+    if let Some(endpoint) = config.endpoint.as_str() {
         diags.extend(validate_endpoint(endpoint));
     }
     if let Err(d) = job_history_limit(config) {
@@ -95,9 +108,8 @@ pub fn validate(config: &Value) -> Diagnostics {
 const JOB_HISTORY_MAX: i64 = 1_000_000;
 
 /// `job_history_limit` when set and known; an error when it is not a sane whole number.
-pub fn job_history_limit(config: &Value) -> Result<Option<u32>, Diagnostic> {
-    let value = config.get("job_history_limit");
-    let Value::Number(n) = value else {
+pub fn job_history_limit(config: &Config) -> Result<Option<u32>, Diagnostic> {
+    let Some(n) = config.job_history_limit.known() else {
         return Ok(None);
     };
     match n.as_i64() {
@@ -106,13 +118,13 @@ pub fn job_history_limit(config: &Value) -> Result<Option<u32>, Diagnostic> {
             "Invalid job_history_limit",
             format!("job_history_limit must be a whole number from 1 to {JOB_HISTORY_MAX}."),
         )
-        .at(AttributePath::root("job_history_limit"))),
+        .at(path!(Config.job_history_limit))),
     }
 }
 
 /// The client's own parser decides, so what passes validate also works at configure.
 fn validate_endpoint(endpoint: &str) -> Diagnostics {
-    let path = AttributePath::root("endpoint");
+    let path = path!(Config.endpoint);
     match Endpoint::parse(endpoint) {
         Err(why) => Diagnostic::error(
             "Invalid endpoint",
