@@ -92,6 +92,35 @@ fn bad_arguments_exit_with_2() {
     assert_eq!(status.code(), Some(2));
 }
 
+#[test]
+fn help_lists_every_flag_on_stdout_and_exits_0() {
+    let out = Command::new(env!("CARGO_BIN_EXE_qingcloud-sim"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--state",
+        "--config",
+        "--job-duration-ms",
+        "--honour-reverse",
+        "--access-key",
+        "--secret-key",
+        "--faults",
+        "--error-rate",
+        "--error-codes",
+        "--http-503-rate",
+        "--drop-rate",
+        "--slow-rate",
+        "--slow-ms",
+        "--fault-seed",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+}
+
 #[tokio::test]
 async fn state_survives_a_restart_including_a_running_job() {
     let dir = tempfile::tempdir().expect("tempdir");
