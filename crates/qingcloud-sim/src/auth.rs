@@ -98,17 +98,10 @@ mod tests {
     use super::*;
 
     fn signed(secret: &str, stamp: &str, extra: &[(&str, &str)]) -> Params {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("action".into(), "DescribeJobs".into()),
-            ("zone".into(), "pek3a".into()),
-            ("access_key_id".into(), "AK".into()),
-            ("signature_method".into(), "HmacSHA256".into()),
-            ("signature_version".into(), "1".into()),
-            ("time_stamp".into(), stamp.into()),
-        ];
-        pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let q = signer::canonical_query(&pairs);
-        Params::parse(&signer::signed_query(secret, "GET", "/iaas/", &q))
+        let mut params = vec![("action", "DescribeJobs"), ("zone", "pek3a")];
+        params.extend_from_slice(extra);
+        let query = crate::client::signed_query("AK", secret, "GET", "/iaas/", &params, stamp);
+        Params::parse(&query)
     }
 
     fn keys() -> BTreeMap<String, String> {

@@ -6,9 +6,12 @@
 
 mod actions;
 mod admin;
+mod admin_types;
 mod api;
 mod auth;
 pub mod cli;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod clock;
 pub mod config;
 mod conn;

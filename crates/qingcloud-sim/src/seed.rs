@@ -3,9 +3,9 @@
 //! wrong thing. Seeded jobs are successful, touch no SSL setting, and are newer than every job
 //! the cluster had, so that its SSL-changing jobs disappear deep into the history.
 
-use serde::Deserialize;
 use serde_json::json;
 
+use super::admin_types::SeedRequest;
 use super::job::{BACKUP_ACTION, Fate, Job, Origin, new_job_id};
 use super::store::World;
 
@@ -15,15 +15,6 @@ pub const MAX_COUNT: usize = 100_000;
 /// The custom services a seed may use: non-SSL MySQL Plus services whose records look like the
 /// SSL ones (same action, same role) so a careless reader mistakes them.
 const SERVICES: [&str; 3] = ["add_user", "del_user", "set_readonly"];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedRequest {
-    pub count: usize,
-    /// `mix` (default), `backup`, or one of `SERVICES`.
-    #[serde(default)]
-    pub service: Option<String>,
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SeedError {
