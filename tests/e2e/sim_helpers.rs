@@ -1,16 +1,14 @@
 //! The e2e harness's `Sim` helpers for seeded histories, odd answers and patches, driving the
 //! real binary started with `--honour-reverse`.
 
-mod support;
-
-use qingcloud_sim::client::{SimClient, job_ids};
+use crate::support::{Sim, ZONE};
+use qingcloud_sim::client::job_ids;
 use serde_json::json;
-use support::{Sim, ZONE};
 
 #[tokio::test]
 async fn helpers_drive_the_new_admin_calls_on_the_binary() {
     let sim = Sim::start_with(&["--honour-reverse", "--job-duration-ms", "0"]);
-    let api = SimClient::new(format!("http://{}", sim.addr()));
+    let api = sim.client();
     sim.add_cluster("cl-help0001", ZONE, false);
     let v = api.set_ssl("cl-help0001", "YES").await.expect("set_ssl");
     let ssl_job = v["job_id"].as_str().unwrap_or_default().to_string();
