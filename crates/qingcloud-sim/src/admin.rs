@@ -25,7 +25,7 @@ use super::state::Shared;
 
 type Sh = State<Arc<Shared>>;
 
-pub fn router() -> Router<Arc<Shared>> {
+pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_sim/health", get(health))
         .route("/_sim/clusters", post(create_cluster).get(list_clusters))

@@ -25,17 +25,6 @@ pub struct NewCluster {
     pub app_id: Option<String>,
 }
 
-impl NewCluster {
-    /// An active MySQL Plus cluster with SSL off.
-    pub fn new(cluster_id: &str, zone: &str) -> Self {
-        Self {
-            cluster_id: cluster_id.to_string(),
-            zone: zone.to_string(),
-            ..Self::default()
-        }
-    }
-}
-
 /// `PATCH /_sim/clusters/{id}`. `Some(None)` is sent as `null`: it removes the override.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,13 +70,13 @@ pub struct JobPatch {
 /// `POST /_sim/clusters/{id}/console-ssl`: SSL changed as a console user would.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConsoleSsl {
+pub(crate) struct ConsoleSsl {
     pub enabled: bool,
 }
 
 /// The answer to `console-ssl`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StartedJob {
+pub(crate) struct StartedJob {
     pub job_id: String,
 }
 
@@ -144,7 +133,7 @@ impl DeleteMode {
         }
     }
 
-    pub fn parse(mode: &str) -> Option<Self> {
+    pub(crate) fn parse(mode: &str) -> Option<Self> {
         [Self::Deleted, Self::Ceased, Self::Absent]
             .into_iter()
             .find(|m| m.as_str() == mode)
@@ -155,7 +144,7 @@ impl DeleteMode {
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    pub(super) fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
     where
         D: Deserializer<'de>,
         T: Deserialize<'de>,
@@ -164,7 +153,7 @@ mod double_option {
     }
 
     /// Only called for `Some` (the field is skipped when `None`).
-    pub fn serialize<S, T>(value: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error>
+    pub(super) fn serialize<S, T>(value: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error>
     where
         S: Serializer,
         T: Serialize,

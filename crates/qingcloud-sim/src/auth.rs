@@ -9,7 +9,7 @@ use super::params::Params;
 use qingcloud::signer;
 
 /// The real service documents 60 s (in one place 30 s); the contract of this simulator is 60 s.
-pub const MAX_SKEW_SECS: i64 = 60;
+pub(crate) const MAX_SKEW_SECS: i64 = 60;
 
 const COMMON: [&str; 7] = [
     "action",
@@ -22,7 +22,7 @@ const COMMON: [&str; 7] = [
 ];
 
 /// Returns the verified access key id.
-pub fn verify<'p>(
+pub(crate) fn verify<'p>(
     method: &str,
     path: &str,
     params: &'p Params,

@@ -25,19 +25,19 @@ SIGTERM or SIGINT: stop, save the state, exit 0. Bad arguments: exit 2.";
 #[command(name = "qingcloud-sim", version, after_help = AFTER_HELP)]
 // A flag given twice takes its last value.
 #[command(args_override_self = true)]
-pub struct Args {
+struct Args {
     /// Address to listen on (port 0: a free port)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    pub listen: String,
+    listen: String,
     /// JSON world: loaded at start, rewritten on every change
     #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    state: Option<PathBuf>,
     /// JSON config file: access keys, clusters, settings, faults
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    config: Option<PathBuf>,
     /// Job duration; 0: jobs finish at once [default: 2000, or the saved setting]
     #[arg(long, value_name = "N")]
-    pub job_duration_ms: Option<u64>,
+    job_duration_ms: Option<u64>,
     /// DescribeClusterJobs obeys reverse=1 (newest first); =false: not, over a config file
     #[arg(
         long,
@@ -47,42 +47,42 @@ pub struct Args {
         default_missing_value = "true",
         hide_possible_values = true
     )]
-    pub honour_reverse: Option<bool>,
+    honour_reverse: Option<bool>,
     /// An access key the API accepts, instead of the built-in pair
     #[arg(long, value_name = "ID", requires = "secret_key")]
-    pub access_key: Option<String>,
+    access_key: Option<String>,
     /// The secret of --access-key
     #[arg(long, value_name = "SECRET", requires = "access_key")]
-    pub secret_key: Option<String>,
+    secret_key: Option<String>,
     /// Fault injection, as `PUT /_sim/faults` takes it
     #[arg(long = "faults", value_name = "JSON", value_parser = faults_json)]
-    pub faults: Option<Faults>,
+    faults: Option<Faults>,
     /// Share of API requests answered with an error code
     #[arg(long, value_name = "R", help_heading = "Faults")]
-    pub error_rate: Option<f64>,
+    error_rate: Option<f64>,
     /// The ret_codes --error-rate draws from [default: 5000,5100,2500]
     #[arg(long, value_name = "C,C,...", value_parser = error_codes, help_heading = "Faults")]
-    pub error_codes: Option<ErrorCodes>,
+    error_codes: Option<ErrorCodes>,
     /// Share of API requests answered with HTTP 503
     #[arg(long = "http-503-rate", value_name = "R", help_heading = "Faults")]
-    pub http_503_rate: Option<f64>,
+    http_503_rate: Option<f64>,
     /// Share of API requests whose connection closes without an answer
     #[arg(long, value_name = "R", help_heading = "Faults")]
-    pub drop_rate: Option<f64>,
+    drop_rate: Option<f64>,
     /// Share of API requests answered after --slow-ms
     #[arg(long, value_name = "R", help_heading = "Faults")]
-    pub slow_rate: Option<f64>,
+    slow_rate: Option<f64>,
     /// How late a slow answer comes
     #[arg(long, value_name = "N", help_heading = "Faults")]
-    pub slow_ms: Option<u64>,
+    slow_ms: Option<u64>,
     /// Seed of the fault draws, so a run repeats
     #[arg(long, value_name = "N", help_heading = "Faults")]
-    pub fault_seed: Option<u64>,
+    fault_seed: Option<u64>,
 }
 
 /// `--error-codes`: comma-separated ret_codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorCodes(pub Vec<i64>);
+struct ErrorCodes(Vec<i64>);
 
 fn error_codes(v: &str) -> Result<ErrorCodes, String> {
     v.split(',')
@@ -100,7 +100,7 @@ fn faults_json(v: &str) -> Result<Faults, String> {
 }
 
 /// Parses the arguments after the program name.
-pub fn parse<I, T>(args: I) -> Result<Args, clap::Error>
+fn parse<I, T>(args: I) -> Result<Args, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -111,7 +111,7 @@ where
 }
 
 /// Flags override the config file, which overrides the saved state.
-pub fn options(args: &Args) -> Result<SimOptions, String> {
+fn options(args: &Args) -> Result<SimOptions, String> {
     let mut options = SimOptions {
         state_file: args.state.clone(),
         ..SimOptions::default()

@@ -17,15 +17,24 @@ use qingcloud::signer;
 pub use crate::admin_types::{
     ClusterPatch, DeleteMode, JobPatch, NewCluster, SeedRequest, SeededJobs, SettingsPatch,
 };
-pub use crate::faults::{Faults, TargetedError};
-pub use crate::odd::OddAnswer;
-pub use crate::store::Settings;
+pub use crate::{Faults, OddAnswer, Settings, TargetedError};
 
 use crate::admin_types::{ConsoleSsl, StartedJob};
 use crate::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 
 /// The zone of the signed helpers ([`SimClient::set_ssl`], ...) unless [`SimClient::in_zone`].
 pub const DEFAULT_ZONE: &str = "pek3a";
+
+impl NewCluster {
+    /// An active MySQL Plus cluster with SSL off.
+    pub fn new(cluster_id: &str, zone: &str) -> Self {
+        Self {
+            cluster_id: cluster_id.to_string(),
+            zone: zone.to_string(),
+            ..Self::default()
+        }
+    }
+}
 
 /// A request that did not get the answer it needed.
 #[derive(Debug)]

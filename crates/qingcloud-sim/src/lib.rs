@@ -13,11 +13,11 @@ pub mod cli;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod clock;
-pub mod config;
+mod config;
 mod conn;
 mod describe;
 mod error;
-pub mod faults;
+mod faults;
 mod job;
 mod jobclock;
 mod jobs;
@@ -37,9 +37,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SimOptions};
+pub use config::{ClusterSeed, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SimOptions};
+pub use faults::{Faults, TargetedError};
+pub use odd::OddAnswer;
+pub use store::Settings;
 
-use config::ClusterSeed;
 use model::{Cluster, valid_app_id, valid_cluster_id, valid_zone};
 use state::Shared;
 use store::{Store, World};

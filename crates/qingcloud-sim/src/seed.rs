@@ -10,20 +10,20 @@ use super::job::{BACKUP_ACTION, Fate, Job, Origin, new_job_id};
 use super::store::World;
 
 /// Enough for any paging test; bounds the memory one request can take.
-pub const MAX_COUNT: usize = 100_000;
+pub(crate) const MAX_COUNT: usize = 100_000;
 
 /// The custom services a seed may use: non-SSL MySQL Plus services whose records look like the
 /// SSL ones (same action, same role) so a careless reader mistakes them.
 const SERVICES: [&str; 3] = ["add_user", "del_user", "set_readonly"];
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum SeedError {
+pub(crate) enum SeedError {
     Invalid(String),
     NotFound,
     Busy(String),
 }
 
-pub struct Seeded {
+pub(crate) struct Seeded {
     pub first: Job,
     pub last: Job,
     pub total_jobs: usize,
@@ -57,7 +57,7 @@ fn params_for(service: &str, i: usize) -> String {
     .to_string()
 }
 
-pub fn seed(
+pub(crate) fn seed(
     world: &mut World,
     cluster_id: &str,
     req: &SeedRequest,
