@@ -55,6 +55,18 @@ enum ErrorKind {
 }
 
 impl Error {
+    fn new(request: &str, kind: ErrorKind) -> Self {
+        Self {
+            request: request.to_string(),
+            kind,
+        }
+    }
+
+    fn unexpected(request: &str, body: String, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self::new(request, ErrorKind::Unexpected { body, detail })
+    }
+
     /// The HTTP status of the answer, if one came.
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
@@ -185,13 +197,11 @@ impl SimClient {
             .admin(Method::GET, "/_sim/health", None::<&()>, 200)
             .await?;
         if v["status"] != "ok" {
-            return Err(Error {
-                request: "GET /_sim/health".to_string(),
-                kind: ErrorKind::Unexpected {
-                    body: v.to_string(),
-                    detail: "another status".to_string(),
-                },
-            });
+            return Err(Error::unexpected(
+                "GET /_sim/health",
+                v.to_string(),
+                "another status",
+            ));
         }
         Ok(())
     }
@@ -293,14 +303,8 @@ impl SimClient {
     }
 
     pub async fn clear_requests(&self) -> Result<(), Error> {
-        let request = "DELETE /_sim/requests";
-        match self.send(Method::DELETE, "/_sim/requests", None).await? {
-            (204, _) => Ok(()),
-            (status, body) => Err(Error {
-                request: request.to_string(),
-                kind: ErrorKind::Status { status, body },
-            }),
-        }
+        let answer = self.send(Method::DELETE, "/_sim/requests", None).await?;
+        expect("DELETE /_sim/requests", answer, 204).map(|_| ())
     }
 
     /// An admin request that must answer `expected`, with a JSON body of type `T`.
@@ -314,20 +318,8 @@ impl SimClient {
         let request = format!("{method} {path}");
         // The bodies are plain structs with string keys: they always serialize.
         let body = body.and_then(|b| serde_json::to_value(b).ok());
-        let (status, text) = self.send(method, path, body.as_ref()).await?;
-        if status != expected {
-            return Err(Error {
-                request,
-                kind: ErrorKind::Status { status, body: text },
-            });
-        }
-        serde_json::from_str(&text).map_err(|e| Error {
-            request,
-            kind: ErrorKind::Unexpected {
-                body: text,
-                detail: format!("an unexpected body ({e})"),
-            },
-        })
+        let answer = self.send(method, path, body.as_ref()).await?;
+        json(&request, expect(&request, answer, expected)?)
     }
 
     async fn send(
@@ -337,10 +329,18 @@ impl SimClient {
         body: Option<&Value>,
     ) -> Result<(u16, String), Error> {
         let request = format!("{method} {path}");
-        let transport = |e| Error {
-            request: request.clone(),
-            kind: ErrorKind::Transport(e),
-        };
+        self.send_as(&request, method, path, body).await
+    }
+
+    /// Sends a request named `request` in errors; returns (HTTP status, body).
+    async fn send_as(
+        &self,
+        request: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, String), Error> {
+        let transport = |e| Error::new(request, ErrorKind::Transport(e));
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             req = req.json(body);
@@ -380,29 +380,11 @@ impl SimClient {
             .split('&')
             .find_map(|p| p.strip_prefix("action="))
             .unwrap_or("?");
+        // Named by its action: the query itself is long and carries the signature.
         let request = format!("GET /iaas/ {action}");
-        let resp = self.raw(query).await.map_err(|e| Error {
-            request: request.clone(),
-            kind: ErrorKind::Transport(e),
-        })?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| Error {
-            request: request.clone(),
-            kind: ErrorKind::Transport(e),
-        })?;
-        if status != 200 {
-            return Err(Error {
-                request,
-                kind: ErrorKind::Status { status, body: text },
-            });
-        }
-        serde_json::from_str(&text).map_err(|e| Error {
-            request,
-            kind: ErrorKind::Unexpected {
-                body: text,
-                detail: format!("non-JSON ({e})"),
-            },
-        })
+        let path = format!("/iaas/?{query}");
+        let answer = self.send_as(&request, Method::GET, &path, None).await?;
+        json(&request, expect(&request, answer, 200)?)
     }
 
     /// `RunClusterCustomService` configuring_SSL with `{"configssl": value}` (any ret_code).
@@ -458,29 +440,45 @@ impl SimClient {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Err(Error {
-            request: format!("GET /iaas/ DescribeJobs {job_id}"),
-            kind: ErrorKind::Unexpected {
-                body: job.to_string(),
-                detail: "a job that did not finish within 10 s".to_string(),
-            },
-        })
+        Err(Error::unexpected(
+            &format!("GET /iaas/ DescribeJobs {job_id}"),
+            job.to_string(),
+            "a job that did not finish within 10 s",
+        ))
     }
 
     async fn call_ok(&self, params: &[(&str, &str)]) -> Result<Value, Error> {
         let v = self.call(params).await?;
         if v["ret_code"] != 0 {
             let action = params.iter().find(|(k, _)| *k == "action");
-            return Err(Error {
-                request: format!("GET /iaas/ {}", action.map_or("?", |(_, a)| a)),
-                kind: ErrorKind::Unexpected {
-                    body: v.to_string(),
-                    detail: "a non-zero ret_code".to_string(),
-                },
-            });
+            return Err(Error::unexpected(
+                &format!("GET /iaas/ {}", action.map_or("?", |(_, a)| a)),
+                v.to_string(),
+                "a non-zero ret_code",
+            ));
         }
         Ok(v)
     }
+}
+
+/// The body of an answer with the `expected` HTTP status.
+fn expect(request: &str, (status, body): (u16, String), expected: u16) -> Result<String, Error> {
+    if status == expected {
+        Ok(body)
+    } else {
+        Err(Error::new(request, ErrorKind::Status { status, body }))
+    }
+}
+
+/// A JSON body read as `T`.
+fn json<T: DeserializeOwned>(request: &str, body: String) -> Result<T, Error> {
+    serde_json::from_str(&body).map_err(|e| {
+        Error::unexpected(
+            request,
+            body,
+            format!("a body that is not the expected JSON ({e})"),
+        )
+    })
 }
 
 /// The `job_id`s of a `job_set` answer, in order.
