@@ -2,7 +2,8 @@
 //!
 //! It verifies requests the way QingCloud does (shared signer, timestamps, zones), runs
 //! configuring_SSL jobs on the real clock, injects faults on demand and persists its world.
-//! Tests can start it in-process with [`serve`] or run the binary (see [`cli`]).
+//! Tests can start it in-process with [`serve`] or run the binary (see [`cli`]), and talk to it
+//! with `client::SimClient` (feature `client`).
 
 mod actions;
 mod admin;
