@@ -171,10 +171,11 @@ impl Sim {
         sim_log(&self.stderr_path)
     }
 
-    /// The client the helpers below use, for calls they do not make (signed API calls). Async:
-    /// use it from a `#[tokio::test]`.
-    pub fn client(&self) -> &SimClient {
-        &self.client
+    /// A client for calls the helpers below do not make (signed API calls); async, for a
+    /// `#[tokio::test]`. A new one, not the helpers': a connection belongs to the runtime that
+    /// opened it, and a pooled one used from another runtime can stall or fail.
+    pub fn client(&self) -> SimClient {
+        SimClient::new(format!("http://{}", self.addr))
     }
 
     /// Runs one call of the client to completion on the simulator's own runtime. The tests
