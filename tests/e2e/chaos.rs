@@ -9,12 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
+
 use crate::support::unzip::read_zip;
 use crate::support::{
     SECRET_KEY, Sim, TfOutput, Workspace, child_processes, hcl, program_name, signal_pid,
     wait_until,
 };
-use serde_json::{Value, json};
 
 const RUN: &str = "RunClusterCustomService";
 const TYPE: &str = "qingcloud_mysqlplus_ssl";

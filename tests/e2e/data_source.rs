@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use crate::support::{Sim, Workspace, hcl, wait_until};
 use serde_json::{Value, json};
+
+use crate::support::{Sim, Workspace, hcl, wait_until};
 
 fn data(name: &str, cluster: &str) -> String {
     format!(

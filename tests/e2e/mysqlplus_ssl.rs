@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use crate::support::{SECRET_KEY, Sim, Workspace, hcl, wait_until};
 use qingcloud_sim::client::DeleteMode;
 use serde_json::json;
+
+use crate::support::{SECRET_KEY, Sim, Workspace, hcl, wait_until};
 
 const RUN: &str = "RunClusterCustomService";
 const ADDR: &str = "qingcloud_mysqlplus_ssl.db";

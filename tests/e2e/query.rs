@@ -3,9 +3,10 @@
 //! every one of them without a change, and ends with an error naming the page when a page of
 //! the listing cannot be read.
 
-use crate::support::{Sim, Workspace, hcl};
 use qingcloud_sim::client::DeleteMode;
 use serde_json::{Value, json};
+
+use crate::support::{Sim, Workspace, hcl};
 
 const MYSQL: usize = 250;
 const OTHER_APP: usize = 7;

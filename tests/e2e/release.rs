@@ -7,9 +7,10 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{Workspace, hcl_string, repo, show, terraform_path};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::support::{Workspace, hcl_string, repo, show, terraform_path};
 
 const NAME: &str = "terraform-provider-qingcloud";
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,8 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Sim, Workspace, hcl, wait_until};
 use serde_json::json;
+
+use crate::support::{Sim, Workspace, hcl, wait_until};
 
 const RUN: &str = "RunClusterCustomService";
 const ADDR: &str = "qingcloud_mysqlplus_ssl.db";

@@ -1,9 +1,10 @@
 //! The e2e harness's `Sim` helpers for seeded histories, odd answers and patches, driving the
 //! real binary started with `--honour-reverse`.
 
-use crate::support::{Sim, ZONE};
 use qingcloud_sim::client::job_ids;
 use serde_json::json;
+
+use crate::support::{Sim, ZONE};
 
 #[tokio::test]
 async fn helpers_drive_the_new_admin_calls_on_the_binary() {

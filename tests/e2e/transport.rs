@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{ACCESS_KEY, Sim, TfOutput, Workspace, hcl, signal_pid};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{ACCESS_KEY, Sim, TfOutput, Workspace, hcl, signal_pid};
 
 const RUN: &str = "RunClusterCustomService";
 /// Far below the two minutes a retried failure used to take, with room for a slow machine
