@@ -10,13 +10,13 @@ use super::params::Params;
 use super::store::World;
 
 /// A successful answer, and the job it created if any (for the request log).
-pub struct Answer {
+pub(crate) struct Answer {
     pub body: Map<String, Value>,
     pub job_id: Option<String>,
     pub changed: bool,
 }
 
-pub fn answer(body: Value) -> Answer {
+pub(crate) fn answer(body: Value) -> Answer {
     Answer {
         body: body.as_object().cloned().unwrap_or_default(),
         job_id: None,
@@ -24,14 +24,19 @@ pub fn answer(body: Value) -> Answer {
     }
 }
 
-pub fn is_known(action: &str) -> bool {
+pub(crate) fn is_known(action: &str) -> bool {
     matches!(
         action,
         "RunClusterCustomService" | "DescribeJobs" | "DescribeClusters" | "DescribeClusterJobs"
     )
 }
 
-pub fn run(action: &str, params: &Params, world: &mut World, now: i64) -> Result<Answer, ApiError> {
+pub(crate) fn run(
+    action: &str,
+    params: &Params,
+    world: &mut World,
+    now: i64,
+) -> Result<Answer, ApiError> {
     let zone = params.required("zone")?;
     match action {
         "RunClusterCustomService" => run_custom_service(params, zone, world, now),
@@ -42,7 +47,7 @@ pub fn run(action: &str, params: &Params, world: &mut World, now: i64) -> Result
     }
 }
 
-pub fn unknown_action(action: &str) -> ApiError {
+pub(crate) fn unknown_action(action: &str) -> ApiError {
     ApiError::new(
         1101,
         format!("InvalidAction, the action [{action}] is not supported"),

@@ -6,23 +6,26 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::admin_types::{
+    ClusterPatch, ConsoleSsl, DeleteMode, JobPatch, NewCluster, SeedRequest, SeededJobs,
+    SettingsPatch, StartedJob,
+};
 use super::error::ApiError;
 use super::faults::Faults;
-use super::job::{MYSQL_PLUS_APP, Origin};
+use super::job::{Job, MYSQL_PLUS_APP, Origin};
 use super::jobs::{self, JobRequest};
 use super::model::{CLUSTER_STATUSES, Cluster, valid_app_id, valid_cluster_id, valid_zone};
-use super::seed::{self, SeedError, SeedRequest};
+use super::seed::{self, SeedError};
 use super::state::Shared;
 
 type Sh = State<Arc<Shared>>;
 
-pub fn router() -> Router<Arc<Shared>> {
+pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_sim/health", get(health))
         .route("/_sim/clusters", post(create_cluster).get(list_clusters))
@@ -50,24 +53,6 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, String> {
 
 async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewCluster {
-    cluster_id: String,
-    zone: String,
-    #[serde(default)]
-    ssl: bool,
-    #[serde(default)]
-    job_duration_ms: Option<u64>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    /// Default `app-00r26u27` (MySQL Plus).
-    #[serde(default)]
-    app_id: Option<String>,
 }
 
 async fn create_cluster(State(shared): Sh, bytes: Bytes) -> Response {
@@ -140,31 +125,6 @@ async fn get_cluster(State(shared): Sh, Path(id): Path<String>) -> Response {
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClusterPatch {
-    /// `null` removes the override.
-    #[serde(default, with = "double_option")]
-    job_duration_ms: Option<Option<u64>>,
-    #[serde(default)]
-    status: Option<String>,
-    /// Makes the cluster busy (`updating`, ...) until `""` or `null` clears it.
-    #[serde(default, with = "double_option")]
-    transition_status: Option<Option<String>>,
-}
-
-/// Distinguishes an absent field from an explicit `null`.
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
-}
-
 /// Transition statuses are lower-case words (`updating`, `stopping`, ...); anything of that
 /// shape is allowed so tests can use ones the simulator does not know.
 fn valid_transition(t: &str) -> bool {
@@ -220,15 +180,18 @@ async fn delete_cluster(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mode = q.get("mode").map(String::as_str).unwrap_or("deleted");
-    if !["deleted", "ceased", "absent"].contains(&mode) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "mode must be deleted, ceased or absent",
-        );
-    }
+    let mode = match q.get("mode").map(|m| DeleteMode::parse(m)) {
+        None => DeleteMode::default(),
+        Some(Some(mode)) => mode,
+        Some(None) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "mode must be deleted, ceased or absent",
+            );
+        }
+    };
     shared.with_world(|world, now| {
-        if mode == "absent" {
+        if mode == DeleteMode::Absent {
             return match world.clusters.remove(&id) {
                 Some(_) => (
                     Json(json!({"cluster_id": id, "status": "absent"})).into_response(),
@@ -242,7 +205,7 @@ async fn delete_cluster(
         }
         match world.clusters.get_mut(&id) {
             Some(c) => {
-                c.status = mode.to_string();
+                c.status = mode.as_str().to_string();
                 c.status_ms = now;
                 (Json(c.to_admin(now)).into_response(), true)
             }
@@ -252,12 +215,6 @@ async fn delete_cluster(
             ),
         }
     })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConsoleSsl {
-    enabled: bool,
 }
 
 async fn console_ssl(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) -> Response {
@@ -282,7 +239,7 @@ async fn console_ssl(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) ->
         (r, changed)
     });
     match result {
-        Ok(job_id) => Json(json!({"job_id": job_id})).into_response(),
+        Ok(job_id) => Json(StartedJob { job_id }).into_response(),
         Err(ApiError {
             code: 2100,
             message,
@@ -305,13 +262,6 @@ async fn put_faults(State(shared): Sh, bytes: Bytes) -> Response {
 
 async fn get_faults(State(shared): Sh) -> Json<Faults> {
     Json(shared.read(|world, _| world.faults.clone()))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettingsPatch {
-    job_duration_ms: Option<u64>,
-    honour_reverse: Option<bool>,
 }
 
 async fn put_settings(State(shared): Sh, bytes: Bytes) -> Response {
@@ -349,17 +299,6 @@ async fn get_job(State(shared): Sh, Path(id): Path<String>) -> Response {
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobPatch {
-    /// Served as the job's `directive` verbatim; `null` restores the real one.
-    #[serde(default, with = "double_option")]
-    directive: Option<Option<String>>,
-    /// Served as the job's `status` verbatim; `null` restores the lifecycle's.
-    #[serde(default, with = "double_option")]
-    status: Option<Option<String>>,
-}
-
 /// Overwrites what the API serves for a job, for records the documentation does not promise.
 async fn patch_job(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) -> Response {
     let patch: JobPatch = match body(&bytes) {
@@ -392,15 +331,19 @@ async fn seed_jobs(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) -> R
     };
     shared.with_world(|world, now| match seed::seed(world, &id, &req, now) {
         Ok(s) => {
-            let out = json!({
-                "cluster_id": id,
-                "seeded": req.count,
-                "total_jobs": s.total_jobs,
-                "first_job_id": s.first.job_id,
-                "last_job_id": s.last.job_id,
-                "first_create_time": s.first.to_api(now)["create_time"],
-                "last_create_time": s.last.to_api(now)["create_time"],
-            });
+            let create_time = |job: &Job| {
+                let api = job.to_api(now);
+                api["create_time"].as_str().unwrap_or_default().to_string()
+            };
+            let out = SeededJobs {
+                cluster_id: id.clone(),
+                seeded: req.count,
+                total_jobs: s.total_jobs,
+                first_create_time: create_time(&s.first),
+                last_create_time: create_time(&s.last),
+                first_job_id: s.first.job_id,
+                last_job_id: s.last.job_id,
+            };
             (Json(out).into_response(), true)
         }
         Err(SeedError::NotFound) => (

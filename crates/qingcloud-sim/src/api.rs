@@ -28,7 +28,7 @@ enum Reply {
     Hang,
 }
 
-pub async fn iaas(
+pub(crate) async fn iaas(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<Connection>,
     method: Method,

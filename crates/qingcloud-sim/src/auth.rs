@@ -9,7 +9,7 @@ use super::params::Params;
 use qingcloud::signer;
 
 /// The real service documents 60 s (in one place 30 s); the contract of this simulator is 60 s.
-pub const MAX_SKEW_SECS: i64 = 60;
+pub(crate) const MAX_SKEW_SECS: i64 = 60;
 
 const COMMON: [&str; 7] = [
     "action",
@@ -22,7 +22,7 @@ const COMMON: [&str; 7] = [
 ];
 
 /// Returns the verified access key id.
-pub fn verify<'p>(
+pub(crate) fn verify<'p>(
     method: &str,
     path: &str,
     params: &'p Params,
@@ -98,17 +98,10 @@ mod tests {
     use super::*;
 
     fn signed(secret: &str, stamp: &str, extra: &[(&str, &str)]) -> Params {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("action".into(), "DescribeJobs".into()),
-            ("zone".into(), "pek3a".into()),
-            ("access_key_id".into(), "AK".into()),
-            ("signature_method".into(), "HmacSHA256".into()),
-            ("signature_version".into(), "1".into()),
-            ("time_stamp".into(), stamp.into()),
-        ];
-        pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let q = signer::canonical_query(&pairs);
-        Params::parse(&signer::signed_query(secret, "GET", "/iaas/", &q))
+        let mut params = vec![("action", "DescribeJobs"), ("zone", "pek3a")];
+        params.extend_from_slice(extra);
+        let query = crate::client::signed_query("AK", secret, "GET", "/iaas/", &params, stamp);
+        Params::parse(&query)
     }
 
     fn keys() -> BTreeMap<String, String> {

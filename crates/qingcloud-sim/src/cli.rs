@@ -1,5 +1,7 @@
 //! The `qingcloud-sim` command line.
 
+use clap::Parser;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,131 +9,109 @@ use std::process::ExitCode;
 use super::config::{ConfigFile, SimOptions};
 use super::faults::Faults;
 
-const USAGE: &str = "usage: qingcloud-sim [--listen ADDR] [--state FILE] [--config FILE]
-                     [--job-duration-ms N] [--honour-reverse]
-                     [--access-key ID --secret-key SECRET]
-                     [--faults JSON] [--error-rate R] [--error-codes C,C,...]
-                     [--http-503-rate R] [--drop-rate R] [--slow-rate R] [--slow-ms N]
-                     [--fault-seed N]
-
---honour-reverse   DescribeClusterJobs lists newest first when asked reverse=1. Without it
-                   (the default) it lists oldest first whatever reverse/sort_key say, as the
-                   documentation, which lists neither parameter, allows.
-Faults JSON also takes \"odd_answers\": {\"ACTION or *\": \"no_set|duplicate_set|html|empty|
-no_ret_code|hang\"}. Admin calls (seed-jobs, job and cluster patches): see src/sim/README.md.
+const AFTER_HELP: &str = "\
+Precedence: flags > config file > saved state; the fault flags apply over --faults.
+Without --honour-reverse, DescribeClusterJobs lists oldest first whatever reverse/sort_key say,
+as the documentation, which lists neither parameter, allows.
+--faults also takes \"odd_answers\": {\"ACTION or *\": \"no_set|duplicate_set|html|empty|no_ret_code|hang\"}.
+The config file and the admin API: crates/qingcloud-sim/README.md.
 
 Prints the bound address as the first line of stdout; logs go to stderr (RUST_LOG).
-The QingCloud API is served at /iaas/, the admin API under /_sim/.";
+The QingCloud API is served at /iaas/, the admin API under /_sim/.
+SIGTERM or SIGINT: stop, save the state, exit 0. Bad arguments: exit 2.";
 
-#[derive(Debug, Default)]
-pub struct Args {
-    pub listen: String,
-    pub state: Option<PathBuf>,
-    pub config: Option<PathBuf>,
-    pub job_duration_ms: Option<u64>,
-    pub honour_reverse: Option<bool>,
-    pub access_key: Option<String>,
-    pub secret_key: Option<String>,
-    pub faults_json: Option<String>,
-    /// `(name, value)` of the single-fault flags, applied over the faults JSON in order.
-    pub fault_flags: Vec<(String, String)>,
+/// A local QingCloud API over real HTTP, for the demo and the end-to-end tests.
+#[derive(Debug, Parser)]
+#[command(name = "qingcloud-sim", version, after_help = AFTER_HELP)]
+// A flag given twice takes its last value.
+#[command(args_override_self = true)]
+struct Args {
+    /// Address to listen on (port 0: a free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    listen: String,
+    /// JSON world: loaded at start, rewritten on every change
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// JSON config file: access keys, clusters, settings, faults
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Job duration; 0: jobs finish at once [default: 2000, or the saved setting]
+    #[arg(long, value_name = "N")]
+    job_duration_ms: Option<u64>,
+    /// DescribeClusterJobs obeys reverse=1 (newest first); =false: not, over a config file
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        hide_possible_values = true
+    )]
+    honour_reverse: Option<bool>,
+    /// An access key the API accepts, instead of the built-in pair
+    #[arg(long, value_name = "ID", requires = "secret_key")]
+    access_key: Option<String>,
+    /// The secret of --access-key
+    #[arg(long, value_name = "SECRET", requires = "access_key")]
+    secret_key: Option<String>,
+    /// Fault injection, as `PUT /_sim/faults` takes it
+    #[arg(long = "faults", value_name = "JSON", value_parser = faults_json)]
+    faults: Option<Faults>,
+    /// Share of API requests answered with an error code
+    #[arg(long, value_name = "R", help_heading = "Faults")]
+    error_rate: Option<f64>,
+    /// The ret_codes --error-rate draws from [default: 5000,5100,2500]
+    #[arg(long, value_name = "C,C,...", value_parser = error_codes, help_heading = "Faults")]
+    error_codes: Option<ErrorCodes>,
+    /// Share of API requests answered with HTTP 503
+    #[arg(long = "http-503-rate", value_name = "R", help_heading = "Faults")]
+    http_503_rate: Option<f64>,
+    /// Share of API requests whose connection closes without an answer
+    #[arg(long, value_name = "R", help_heading = "Faults")]
+    drop_rate: Option<f64>,
+    /// Share of API requests answered after --slow-ms
+    #[arg(long, value_name = "R", help_heading = "Faults")]
+    slow_rate: Option<f64>,
+    /// How late a slow answer comes
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    slow_ms: Option<u64>,
+    /// Seed of the fault draws, so a run repeats
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    fault_seed: Option<u64>,
 }
 
-pub enum Parsed {
-    Run(Args),
-    Help,
+/// `--error-codes`: comma-separated ret_codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorCodes(Vec<i64>);
+
+fn error_codes(v: &str) -> Result<ErrorCodes, String> {
+    v.split(',')
+        .map(|c| {
+            c.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("bad code {c:?}"))
+        })
+        .collect::<Result<_, _>>()
+        .map(ErrorCodes)
 }
 
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
-    let mut out = Args {
-        listen: "127.0.0.1:0".into(),
-        ..Args::default()
-    };
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        // Both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        if flag == "--help" || flag == "-h" {
-            return Ok(Parsed::Help);
-        }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--listen" => out.listen = value()?,
-            "--state" => out.state = Some(PathBuf::from(value()?)),
-            "--config" => out.config = Some(PathBuf::from(value()?)),
-            "--job-duration-ms" => {
-                let v = value()?;
-                out.job_duration_ms = Some(
-                    v.parse()
-                        .map_err(|_| format!("--job-duration-ms: not a number: {v}"))?,
-                );
-            }
-            "--honour-reverse" => {
-                // A switch; `--honour-reverse=false` turns it off over a config file.
-                out.honour_reverse = Some(match inline.as_deref() {
-                    None | Some("true") => true,
-                    Some("false") => false,
-                    Some(v) => return Err(format!("--honour-reverse: true or false, not {v}")),
-                });
-            }
-            "--access-key" => out.access_key = Some(value()?),
-            "--secret-key" => out.secret_key = Some(value()?),
-            "--faults" => out.faults_json = Some(value()?),
-            "--error-rate" | "--error-codes" | "--http-503-rate" | "--drop-rate"
-            | "--slow-rate" | "--slow-ms" | "--fault-seed" => {
-                let v = value()?;
-                out.fault_flags.push((flag.clone(), v));
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    if out.access_key.is_some() != out.secret_key.is_some() {
-        return Err("--access-key and --secret-key go together".into());
-    }
-    Ok(Parsed::Run(out))
+fn faults_json(v: &str) -> Result<Faults, String> {
+    serde_json::from_str(v).map_err(|e| e.to_string())
 }
 
-fn apply_fault_flag(faults: &mut Faults, flag: &str, v: &str) -> Result<(), String> {
-    let rate = || {
-        v.parse::<f64>()
-            .map_err(|_| format!("{flag}: not a number: {v}"))
-    };
-    let int = || {
-        v.parse::<u64>()
-            .map_err(|_| format!("{flag}: not a number: {v}"))
-    };
-    match flag {
-        "--error-rate" => faults.error_rate = rate()?,
-        "--http-503-rate" => faults.http_503_rate = rate()?,
-        "--drop-rate" => faults.drop_rate = rate()?,
-        "--slow-rate" => faults.slow_rate = rate()?,
-        "--slow-ms" => faults.slow_ms = int()?,
-        "--fault-seed" => faults.seed = Some(int()?),
-        "--error-codes" => {
-            faults.error_codes = v
-                .split(',')
-                .map(|c| {
-                    c.trim()
-                        .parse::<i64>()
-                        .map_err(|_| format!("{flag}: bad code {c:?}"))
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        _ => return Err(format!("unknown fault flag {flag}")),
-    }
-    Ok(())
+/// Parses the arguments after the program name.
+fn parse<I, T>(args: I) -> Result<Args, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    Args::try_parse_from(
+        std::iter::once(OsString::from("qingcloud-sim")).chain(args.into_iter().map(Into::into)),
+    )
 }
 
 /// Flags override the config file, which overrides the saved state.
-pub fn options(args: &Args) -> Result<SimOptions, String> {
+fn options(args: &Args) -> Result<SimOptions, String> {
     let mut options = SimOptions {
         state_file: args.state.clone(),
         ..SimOptions::default()
@@ -148,17 +128,30 @@ pub fn options(args: &Args) -> Result<SimOptions, String> {
     if args.honour_reverse.is_some() {
         options.honour_reverse = args.honour_reverse;
     }
-    if let Some(json) = &args.faults_json {
-        let faults: Faults = serde_json::from_str(json).map_err(|e| format!("--faults: {e}"))?;
-        options.faults = Some(faults);
+    // The single-fault flags apply over the faults JSON (or the defaults).
+    let mut faults = args.faults.clone().or(options.faults.take());
+    if let Some(rate) = args.error_rate {
+        faults.get_or_insert_default().error_rate = rate;
     }
-    if !args.fault_flags.is_empty() {
-        let mut faults = options.faults.clone().unwrap_or_default();
-        for (flag, v) in &args.fault_flags {
-            apply_fault_flag(&mut faults, flag, v)?;
-        }
-        options.faults = Some(faults);
+    if let Some(ErrorCodes(codes)) = &args.error_codes {
+        faults.get_or_insert_default().error_codes = codes.clone();
     }
+    if let Some(rate) = args.http_503_rate {
+        faults.get_or_insert_default().http_503_rate = rate;
+    }
+    if let Some(rate) = args.drop_rate {
+        faults.get_or_insert_default().drop_rate = rate;
+    }
+    if let Some(rate) = args.slow_rate {
+        faults.get_or_insert_default().slow_rate = rate;
+    }
+    if let Some(ms) = args.slow_ms {
+        faults.get_or_insert_default().slow_ms = ms;
+    }
+    if let Some(seed) = args.fault_seed {
+        faults.get_or_insert_default().seed = Some(seed);
+    }
+    options.faults = faults;
     if let Some(faults) = &options.faults {
         faults.validate()?;
     }
@@ -188,16 +181,17 @@ async fn stop_signal() {
 }
 
 /// The whole program: parse, bind, announce the address, serve until SIGTERM/SIGINT, save.
-pub async fn run(argv: impl IntoIterator<Item = String>) -> ExitCode {
+pub async fn run<I, T>(argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let args = match parse(argv) {
-        Ok(Parsed::Run(args)) => args,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+        Ok(args) => args,
+        // --help and --version (exit 0) print to stdout, errors (exit 2) to stderr.
         Err(e) => {
-            eprintln!("qingcloud-sim: {e}\n{USAGE}");
-            return ExitCode::from(2);
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
     let options = match options(&args) {
@@ -238,6 +232,7 @@ pub async fn run(argv: impl IntoIterator<Item = String>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     fn argv(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -245,7 +240,7 @@ mod tests {
 
     #[test]
     fn flags() {
-        let Ok(Parsed::Run(a)) = parse(argv(
+        let Ok(a) = parse(argv(
             "--listen 127.0.0.1:0 --job-duration-ms=5 --access-key A --secret-key S --drop-rate 0.5 --error-codes 5000,5100",
         )) else {
             panic!("parse failed")
@@ -262,13 +257,84 @@ mod tests {
             ("--honour-reverse", true),
             ("--honour-reverse=false", false),
         ] {
-            let Ok(Parsed::Run(a)) = parse(argv(flag)) else {
+            let Ok(a) = parse(argv(flag)) else {
                 panic!("{flag}")
             };
             assert_eq!(options(&a).map(|o| o.honour_reverse), Ok(Some(want)));
         }
         assert!(parse(argv("--honour-reverse=maybe")).is_err());
         assert!(parse(argv("--bogus")).is_err());
-        assert!(matches!(parse(argv("--drop-rate 2")), Ok(Parsed::Run(a)) if options(&a).is_err()));
+        assert!(matches!(parse(argv("--drop-rate 2")), Ok(a) if options(&a).is_err()));
+    }
+
+    #[test]
+    fn help_names_every_flag_and_bad_values_are_usage_errors() {
+        Args::command().debug_assert();
+        let help = Args::command().render_help().to_string();
+        for flag in [
+            "--listen <ADDR>",
+            "--state <FILE>",
+            "--config <FILE>",
+            "--job-duration-ms <N>",
+            "--honour-reverse[=<BOOL>]",
+            "--access-key <ID>",
+            "--secret-key <SECRET>",
+            "--faults <JSON>",
+            "--error-rate <R>",
+            "--error-codes <C,C,...>",
+            "--http-503-rate <R>",
+            "--drop-rate <R>",
+            "--slow-rate <R>",
+            "--slow-ms <N>",
+            "--fault-seed <N>",
+        ] {
+            assert!(help.contains(flag), "{flag} missing from\n{help}");
+        }
+        let Err(e) = parse(argv("--help")) else {
+            panic!("--help must not run")
+        };
+        assert_eq!(e.exit_code(), 0);
+        for bad in [
+            "--job-duration-ms ten",
+            "--job-duration-ms=-1",
+            "--error-rate x",
+            "--error-codes 5000,x",
+            "--slow-ms 1.5",
+            "--fault-seed -3",
+            "--faults {",
+            "--faults {\"eror_rate\":1}",
+            "--honour-reverse false",
+            "--secret-key S",
+            "--listen",
+            "stray",
+        ] {
+            let Err(e) = parse(argv(bad)) else {
+                panic!("{bad} parsed")
+            };
+            assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn single_fault_flags_apply_over_the_faults_json_and_the_last_of_a_repeated_flag_wins() {
+        let a = parse(argv(
+            r#"--faults {"drop_rate":0.1,"error_rate":0.2} --drop-rate 0.3 --error-codes 2500,_5000 --slow-ms 7 --slow-ms 8 --fault-seed 9"#,
+        ));
+        assert!(a.is_err(), "a bad code is refused");
+        let a = parse(argv(
+            r#"--faults {"drop_rate":0.1,"error_rate":0.2} --drop-rate 0.3 --error-codes 2500,5000 --slow-ms 7 --slow-ms 8 --fault-seed 9"#,
+        ))
+        .expect("parse");
+        let f = options(&a).expect("options").faults.unwrap_or_default();
+        assert_eq!(
+            (f.drop_rate, f.error_rate, f.error_codes, f.slow_ms, f.seed),
+            (0.3, 0.2, vec![2500, 5000], 8, Some(9))
+        );
+        let a = parse(argv("--listen 127.0.0.1:1 --listen 127.0.0.1:2")).expect("parse");
+        assert_eq!(a.listen, "127.0.0.1:2");
+        assert_eq!(
+            parse(argv("")).map(|a| a.listen).ok().as_deref(),
+            Some("127.0.0.1:0")
+        );
     }
 }

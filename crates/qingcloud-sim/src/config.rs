@@ -25,16 +25,16 @@ pub struct ClusterSeed {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct ConfigFile {
-    pub access_keys: BTreeMap<String, String>,
-    pub clusters: Vec<ClusterSeed>,
-    pub job_duration_ms: Option<u64>,
-    pub honour_reverse: Option<bool>,
-    pub faults: Option<Faults>,
+pub(crate) struct ConfigFile {
+    access_keys: BTreeMap<String, String>,
+    clusters: Vec<ClusterSeed>,
+    job_duration_ms: Option<u64>,
+    honour_reverse: Option<bool>,
+    faults: Option<Faults>,
 }
 
 impl ConfigFile {
-    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+    pub(crate) fn load(path: &std::path::Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
         serde_json::from_str(&text)
@@ -59,7 +59,7 @@ pub struct SimOptions {
 }
 
 impl SimOptions {
-    pub fn merge_config(&mut self, config: ConfigFile) {
+    pub(crate) fn merge_config(&mut self, config: ConfigFile) {
         self.access_keys.extend(config.access_keys);
         self.clusters.extend(config.clusters);
         if config.job_duration_ms.is_some() {
@@ -73,7 +73,7 @@ impl SimOptions {
         }
     }
 
-    pub fn keys(&self) -> BTreeMap<String, String> {
+    pub(crate) fn keys(&self) -> BTreeMap<String, String> {
         if self.access_keys.is_empty() {
             BTreeMap::from([(
                 DEFAULT_ACCESS_KEY.to_string(),

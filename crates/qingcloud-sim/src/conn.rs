@@ -15,22 +15,22 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-pub struct CuttableListener(pub TcpListener);
+pub(crate) struct CuttableListener(pub TcpListener);
 
 /// Given to handlers through `ConnectInfo`.
 #[derive(Debug, Clone)]
-pub struct Connection {
+pub(crate) struct Connection {
     pub remote: SocketAddr,
     cut: Arc<AtomicBool>,
 }
 
 impl Connection {
-    pub fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.cut.store(true, Ordering::SeqCst);
     }
 }
 
-pub struct CuttableStream {
+pub(crate) struct CuttableStream {
     inner: TcpStream,
     cut: Arc<AtomicBool>,
 }

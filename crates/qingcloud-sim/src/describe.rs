@@ -9,8 +9,8 @@ use super::job::Job;
 use super::params::Params;
 use super::store::World;
 
-pub const DEFAULT_LIMIT: u64 = 20;
-pub const MAX_LIMIT: u64 = 100;
+pub(crate) const DEFAULT_LIMIT: u64 = 20;
+pub(crate) const MAX_LIMIT: u64 = 100;
 
 fn paged(params: &Params, items: Vec<Value>, key: &str) -> Result<Answer, ApiError> {
     let total = items.len();
@@ -42,7 +42,12 @@ fn status_matches(statuses: &[String], job: &Job, now: i64) -> bool {
 }
 
 /// Newest first: the order the console shows; the documentation states none.
-pub fn jobs(params: &Params, zone: &str, world: &World, now: i64) -> Result<Answer, ApiError> {
+pub(crate) fn jobs(
+    params: &Params,
+    zone: &str,
+    world: &World,
+    now: i64,
+) -> Result<Answer, ApiError> {
     let ids = params.list("jobs");
     let statuses = list_or_single(params, "status");
     let actions = list_or_single(params, "job_action");
@@ -65,7 +70,12 @@ pub fn jobs(params: &Params, zone: &str, world: &World, now: i64) -> Result<Answ
 }
 
 /// Oldest first, `reverse=1` newest first (the parameter is documented for this action).
-pub fn clusters(params: &Params, zone: &str, world: &World, now: i64) -> Result<Answer, ApiError> {
+pub(crate) fn clusters(
+    params: &Params,
+    zone: &str,
+    world: &World,
+    now: i64,
+) -> Result<Answer, ApiError> {
     let ids = params.list("clusters");
     let apps = params.list("apps");
     let statuses = params.list("status");
@@ -100,7 +110,7 @@ pub fn clusters(params: &Params, zone: &str, world: &World, now: i64) -> Result<
 /// Oldest first whatever `reverse` and `sort_key` say: the documentation lists neither for
 /// this action, so a client that relies on them breaks. With the `honour_reverse` setting,
 /// `reverse=1` lists newest first, as QingCloud's Python SDK assumes.
-pub fn cluster_jobs(
+pub(crate) fn cluster_jobs(
     params: &Params,
     zone: &str,
     world: &World,

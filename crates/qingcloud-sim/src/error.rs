@@ -3,27 +3,27 @@
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub code: i64,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(code: i64, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: i64, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
         }
     }
 
-    pub fn missing(name: &str) -> Self {
+    pub(crate) fn missing(name: &str) -> Self {
         Self::new(
             1100,
             format!("MissingParameter, you should specify the parameter [{name}]"),
         )
     }
 
-    pub fn invalid(name: &str, value: &str, why: &str) -> Self {
+    pub(crate) fn invalid(name: &str, value: &str, why: &str) -> Self {
         Self::new(
             1100,
             format!(
@@ -32,12 +32,12 @@ impl ApiError {
         )
     }
 
-    pub fn not_found(id: &str) -> Self {
+    pub(crate) fn not_found(id: &str) -> Self {
         Self::new(2100, format!("ResourceNotFound, resource [{id}] not found"))
     }
 
     /// The messages an injected fault answers with, worded like the real service's.
-    pub fn injected(code: i64) -> Self {
+    pub(crate) fn injected(code: i64) -> Self {
         let message = match code {
             2500 => "QuotaExceeded, API call rate limit exceeded, please retry later",
             5000 => "ServerInternalError, please retry later",
@@ -48,7 +48,7 @@ impl ApiError {
         Self::new(code, message)
     }
 
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         json!({"ret_code": self.code, "message": self.message})
     }
 }

@@ -61,10 +61,10 @@ impl Default for Faults {
     }
 }
 
-pub const FAILED_STATUSES: [&str; 2] = ["failed", "done with failure"];
+pub(crate) const FAILED_STATUSES: [&str; 2] = ["failed", "done with failure"];
 
 impl Faults {
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for (name, rate) in [
             ("error_rate", self.error_rate),
             ("http_503_rate", self.http_503_rate),
@@ -113,14 +113,14 @@ impl Faults {
     }
 
     /// The code a request of `action` at listing `offset` always fails with, if targeted.
-    pub fn targeted_error(&self, action: &str, offset: Option<u64>) -> Option<i64> {
+    pub(crate) fn targeted_error(&self, action: &str, offset: Option<u64>) -> Option<i64> {
         self.error_requests
             .iter()
             .find(|t| t.action == action && (t.offset.is_none() || t.offset == offset))
             .map(|t| t.code)
     }
 
-    pub fn odd_answer_for(&self, action: &str) -> Option<OddAnswer> {
+    pub(crate) fn odd_answer_for(&self, action: &str) -> Option<OddAnswer> {
         self.odd_answers
             .get(action)
             .or_else(|| self.odd_answers.get("*"))
@@ -129,7 +129,7 @@ impl Faults {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Drop {
+pub(crate) enum Drop {
     /// The request is never acted on.
     BeforeActing,
     /// The request took effect but its answer is lost: the ambiguous case clients must handle.
@@ -138,7 +138,7 @@ pub enum Drop {
 
 /// What happens to one request; each kind is drawn independently.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub slow_ms: Option<u64>,
     pub drop: Option<Drop>,
     pub http_503: bool,
@@ -146,7 +146,7 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub fn draw(faults: &Faults, rng: &mut fastrand::Rng) -> Self {
+    pub(crate) fn draw(faults: &Faults, rng: &mut fastrand::Rng) -> Self {
         // Every draw happens every time, so a seeded sequence does not shift with the outcome.
         let slow = rng.f64() < faults.slow_rate;
         let drop = rng.f64() < faults.drop_rate;

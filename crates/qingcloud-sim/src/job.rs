@@ -8,18 +8,18 @@ use serde_json::{Value, json};
 use super::clock::format_iso;
 
 /// Every custom service job, SSL or not, is recorded under this action (not the service name).
-pub const CUSTOM_SERVICE_ACTION: &str = "RunClusterCustomService";
+pub(crate) const CUSTOM_SERVICE_ACTION: &str = "RunClusterCustomService";
 /// Backups of app clusters are snapshots of the cluster resource. Unconfirmed which action name
 /// QingCloud records for a scheduled backup; only its being *not* a custom service matters here.
-pub const BACKUP_ACTION: &str = "CreateSnapshots";
-pub use qingcloud::{SSL_ROLE as ROLE, SSL_SERVICE};
-pub const OWNER: &str = "usr-qysim001";
+pub(crate) const BACKUP_ACTION: &str = "CreateSnapshots";
+pub(crate) use qingcloud::{SSL_ROLE as ROLE, SSL_SERVICE};
+pub(crate) const OWNER: &str = "usr-qysim001";
 /// "QingCloud MySQL Plus", as the documentation and a real job's directive name it.
-pub const MYSQL_PLUS_APP: &str = qingcloud::MYSQL_PLUS_APP_IDS[0];
+pub(crate) const MYSQL_PLUS_APP: &str = qingcloud::MYSQL_PLUS_APP_IDS[0];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fate {
+pub(crate) enum Fate {
     Succeed,
     Fail { status: String, error_codes: String },
     Stuck,
@@ -27,7 +27,7 @@ pub enum Fate {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Origin {
+pub(crate) enum Origin {
     Api,
     Console,
     /// History made up by `POST /_sim/clusters/{id}/seed-jobs`.
@@ -49,7 +49,7 @@ fn main_role() -> String {
 
 // Defaults on the fields added later keep state files of older simulators loadable.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     pub job_id: String,
     pub cluster_id: String,
     pub zone: String,
@@ -83,7 +83,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
+pub(crate) struct Progress {
     pub status: &'static str,
     pub since_ms: i64,
     pub finished: bool,
@@ -91,7 +91,7 @@ pub struct Progress {
 
 impl Job {
     /// A configuring_SSL job about to start; the caller sets fate, duration and time.
-    pub fn ssl_toggle(cluster_id: &str, zone: &str, app_id: &str, enable_ssl: bool) -> Self {
+    pub(crate) fn ssl_toggle(cluster_id: &str, zone: &str, app_id: &str, enable_ssl: bool) -> Self {
         let setting = qingcloud::configssl_value(enable_ssl);
         Self {
             job_id: new_job_id(),
@@ -114,11 +114,11 @@ impl Job {
         }
     }
 
-    pub fn is_ssl_toggle(&self) -> bool {
+    pub(crate) fn is_ssl_toggle(&self) -> bool {
         self.job_action == CUSTOM_SERVICE_ACTION && self.service == SSL_SERVICE
     }
 
-    pub fn progress(&self, now: i64) -> Progress {
+    pub(crate) fn progress(&self, now: i64) -> Progress {
         let at = |status, since_ms, finished| Progress {
             status,
             since_ms,
@@ -148,14 +148,14 @@ impl Job {
     }
 
     /// The status as served: a test's raw override, else the lifecycle's.
-    pub fn status(&self, now: i64) -> &str {
+    pub(crate) fn status(&self, now: i64) -> &str {
         match &self.raw_status {
             Some(raw) => raw,
             None => self.progress(now).status,
         }
     }
 
-    pub fn error_codes(&self, now: i64) -> &str {
+    pub(crate) fn error_codes(&self, now: i64) -> &str {
         let p = self.progress(now);
         match &self.fate {
             Fate::Fail { error_codes, .. } if p.finished && p.status != "successful" => error_codes,
@@ -165,7 +165,7 @@ impl Job {
 
     /// The original request as QingCloud records it: a JSON string whose `service_params` is
     /// itself a JSON string, with the cluster's app in `app_ids`.
-    pub fn directive(&self) -> String {
+    pub(crate) fn directive(&self) -> String {
         if let Some(raw) = &self.raw_directive {
             return raw.clone();
         }
@@ -189,7 +189,7 @@ impl Job {
     }
 
     /// The shape `DescribeJobs` and `DescribeClusterJobs` return.
-    pub fn to_api(&self, now: i64) -> Value {
+    pub(crate) fn to_api(&self, now: i64) -> Value {
         let p = self.progress(now);
         json!({
             "job_id": self.job_id,
@@ -206,7 +206,7 @@ impl Job {
     }
 
     /// The API shape plus what only the simulator knows.
-    pub fn to_admin(&self, now: i64) -> Value {
+    pub(crate) fn to_admin(&self, now: i64) -> Value {
         let mut v = self.to_api(now);
         if let Some(obj) = v.as_object_mut() {
             obj.insert("origin".into(), json!(self.origin));
@@ -219,7 +219,7 @@ impl Job {
 }
 
 /// `j-` and ten lower-case letters or digits, like the ids QingCloud hands out.
-pub fn new_job_id() -> String {
+pub(crate) fn new_job_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let tail: String = (0..10)
         .map(|_| char::from(ALPHABET[fastrand::usize(..ALPHABET.len())]))

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct JobClock {
+pub(crate) struct JobClock {
     /// Simulated minus real time, in milliseconds; never negative, never shrinks.
     pub offset_ms: i64,
     /// Creation time of the newest job so far (simulated milliseconds).
@@ -24,13 +24,13 @@ fn second(ms: i64) -> i64 {
 
 impl JobClock {
     /// Simulated now for a real `now_ms`.
-    pub fn now(&self, real_ms: i64) -> i64 {
+    pub(crate) fn now(&self, real_ms: i64) -> i64 {
         real_ms.saturating_add(self.offset_ms)
     }
 
     /// The creation time of a new job at simulated `now`: `now` itself unless that second
     /// already has a job, else the start of the next free second (and the clock jumps there).
-    pub fn stamp(&mut self, now: i64) -> i64 {
+    pub(crate) fn stamp(&mut self, now: i64) -> i64 {
         let at = if second(now) > second(self.last_job_ms) {
             now
         } else {
@@ -43,7 +43,7 @@ impl JobClock {
 
     /// Reserves `count` consecutive seconds for made-up history ending no earlier than now and
     /// after every job so far; returns the first second's time (jobs go one per second).
-    pub fn reserve_block(&mut self, now: i64, count: i64) -> i64 {
+    pub(crate) fn reserve_block(&mut self, now: i64, count: i64) -> i64 {
         let last = self.stamp(now);
         let first = (second(last) - (count - 1)) * 1000;
         // Every later job must come after the whole block.
@@ -52,7 +52,7 @@ impl JobClock {
     }
 
     /// Takes in jobs that exist already (a loaded state file from before the clock existed).
-    pub fn observe(&mut self, job_ms: i64) {
+    pub(crate) fn observe(&mut self, job_ms: i64) {
         self.last_job_ms = self.last_job_ms.max(job_ms);
     }
 }

@@ -6,7 +6,7 @@ use super::job::{Fate, Job, MYSQL_PLUS_APP, Origin, SSL_SERVICE};
 use super::model::Cluster;
 use super::store::World;
 
-pub struct JobRequest<'a> {
+pub(crate) struct JobRequest<'a> {
     pub cluster_id: &'a str,
     /// The zone the request named; `None` for the console, which has no zone parameter.
     pub zone: Option<&'a str>,
@@ -16,7 +16,7 @@ pub struct JobRequest<'a> {
 }
 
 /// Returns the new job's id.
-pub fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<String, ApiError> {
+pub(crate) fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<String, ApiError> {
     let fate = fate_for(world, req.cluster_id);
     let default_duration = world.settings.job_duration_ms;
     let cluster = world
@@ -110,7 +110,7 @@ fn fate_for(world: &World, cluster_id: &str) -> Fate {
 }
 
 /// Parses `configssl` from `service_params`: YES/ON enable, NO/OFF disable, any case.
-pub fn parse_configssl(service_params: &str) -> Result<bool, ApiError> {
+pub(crate) fn parse_configssl(service_params: &str) -> Result<bool, ApiError> {
     let bad = |why: &str| ApiError::invalid("service_params", service_params, why);
     let value: serde_json::Value =
         serde_json::from_str(service_params).map_err(|_| bad("not a JSON object"))?;

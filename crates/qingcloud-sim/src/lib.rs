@@ -2,19 +2,23 @@
 //!
 //! It verifies requests the way QingCloud does (shared signer, timestamps, zones), runs
 //! configuring_SSL jobs on the real clock, injects faults on demand and persists its world.
-//! Tests can start it in-process with [`serve`] or run the binary (see [`cli`]).
+//! Tests can start it in-process with [`serve`] or run the binary (see [`cli`]), and talk to it
+//! with `client::SimClient` (feature `client`).
 
 mod actions;
 mod admin;
+mod admin_types;
 mod api;
 mod auth;
 pub mod cli;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod clock;
-pub mod config;
+mod config;
 mod conn;
 mod describe;
 mod error;
-pub mod faults;
+mod faults;
 mod job;
 mod jobclock;
 mod jobs;
@@ -34,9 +38,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SimOptions};
+pub use config::{ClusterSeed, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SimOptions};
+pub use faults::{Faults, TargetedError};
+pub use odd::OddAnswer;
+pub use store::Settings;
 
-use config::ClusterSeed;
 use model::{Cluster, valid_app_id, valid_cluster_id, valid_zone};
 use state::Shared;
 use store::{Store, World};

@@ -18,5 +18,5 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(qingcloud_sim::cli::run(std::env::args().skip(1)))
+    runtime.block_on(qingcloud_sim::cli::run(std::env::args_os().skip(1)))
 }

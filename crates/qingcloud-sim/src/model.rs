@@ -8,7 +8,7 @@ use super::clock::format_iso;
 use super::job::{Job, MYSQL_PLUS_APP, OWNER, Origin};
 
 /// Statuses a cluster can be put in through the admin API; only `active` accepts jobs.
-pub const CLUSTER_STATUSES: [&str; 6] = [
+pub(crate) const CLUSTER_STATUSES: [&str; 6] = [
     "active",
     "stopped",
     "pending",
@@ -22,7 +22,7 @@ fn mysql_plus() -> String {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub cluster_id: String,
     pub name: String,
     pub zone: String,
@@ -42,7 +42,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub fn new(cluster_id: String, zone: String, app_id: String, now: i64) -> Self {
+    pub(crate) fn new(cluster_id: String, zone: String, app_id: String, now: i64) -> Self {
         Self {
             name: cluster_id.clone(),
             cluster_id,
@@ -60,7 +60,7 @@ impl Cluster {
 
     /// SSL is off by default in QingCloud; a cluster that has it on got there through a
     /// successful configuring_SSL job, and the job history is the only API that says so.
-    pub fn with_ssl_on(mut self, job_at: i64) -> Self {
+    pub(crate) fn with_ssl_on(mut self, job_at: i64) -> Self {
         let job = Job {
             created_ms: job_at,
             origin: Origin::Console,
@@ -74,7 +74,7 @@ impl Cluster {
     }
 
     /// Applies finished jobs in order; returns whether anything changed.
-    pub fn settle(&mut self, now: i64) -> bool {
+    pub(crate) fn settle(&mut self, now: i64) -> bool {
         let mut changed = false;
         for job in self.jobs.iter_mut().filter(|j| !j.applied) {
             let p = job.progress(now);
@@ -91,7 +91,7 @@ impl Cluster {
         changed
     }
 
-    pub fn running_job(&self, now: i64) -> Option<&Job> {
+    pub(crate) fn running_job(&self, now: i64) -> Option<&Job> {
         // Finished jobs are all `applied` once settled, so long histories cost little here.
         self.jobs
             .iter()
@@ -99,7 +99,7 @@ impl Cluster {
             .find(|j| !j.progress(now).finished)
     }
 
-    pub fn transition_status(&self, now: i64) -> &str {
+    pub(crate) fn transition_status(&self, now: i64) -> &str {
         if let Some(busy) = self.busy.as_deref().filter(|b| !b.is_empty()) {
             busy
         } else if self.running_job(now).is_some() {
@@ -109,11 +109,11 @@ impl Cluster {
         }
     }
 
-    pub fn is_gone(&self) -> bool {
+    pub(crate) fn is_gone(&self) -> bool {
         self.status == "deleted" || self.status == "ceased"
     }
 
-    pub fn to_api(&self, now: i64) -> Value {
+    pub(crate) fn to_api(&self, now: i64) -> Value {
         json!({
             "cluster_id": self.cluster_id,
             "name": self.name,
@@ -127,7 +127,7 @@ impl Cluster {
         })
     }
 
-    pub fn to_admin(&self, now: i64) -> Value {
+    pub(crate) fn to_admin(&self, now: i64) -> Value {
         json!({
             "cluster_id": self.cluster_id,
             "name": self.name,
@@ -147,7 +147,7 @@ pub fn valid_cluster_id(id: &str) -> bool {
 }
 
 /// `app-` and lower-case letters or digits, like `app-00r26u27`.
-pub fn valid_app_id(id: &str) -> bool {
+pub(crate) fn valid_app_id(id: &str) -> bool {
     id.strip_prefix("app-").is_some_and(lower_alnum)
 }
 

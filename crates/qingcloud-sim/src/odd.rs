@@ -23,7 +23,7 @@ pub enum OddAnswer {
 }
 
 impl OddAnswer {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::NoSet => "no_set",
             Self::DuplicateSet => "duplicate_set",
@@ -37,7 +37,7 @@ impl OddAnswer {
 
 /// What a gateway in front of an API server typically says, served with HTTP 200 as some
 /// misconfigured proxies do.
-pub const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n\
+pub(crate) const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n\
 <body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>\n";
 
 fn set_keys(body: &Map<String, Value>) -> Vec<String> {
@@ -49,7 +49,7 @@ fn set_keys(body: &Map<String, Value>) -> Vec<String> {
 
 /// Reshapes a JSON answer for the JSON kinds; returns whether anything changed. An answer
 /// without a `*_set` list (an error, or an action that has none) is left alone by the set kinds.
-pub fn reshape(kind: OddAnswer, body: &mut Map<String, Value>) -> bool {
+pub(crate) fn reshape(kind: OddAnswer, body: &mut Map<String, Value>) -> bool {
     match kind {
         OddAnswer::NoSet => {
             let keys = set_keys(body);

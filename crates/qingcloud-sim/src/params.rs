@@ -7,7 +7,7 @@ use super::error::ApiError;
 
 /// All pairs are kept (duplicates too) because the signature covers exactly what was sent.
 #[derive(Debug, Clone, Default)]
-pub struct Params {
+pub(crate) struct Params {
     pairs: Vec<(String, String)>,
 }
 
@@ -19,24 +19,24 @@ fn decode(text: &str) -> String {
 
 impl Params {
     /// Parses a query string or a form body, both `a=b&c=d`.
-    pub fn parse(raw: &str) -> Self {
+    pub(crate) fn parse(raw: &str) -> Self {
         let mut params = Self::default();
         params.extend_from(raw);
         params
     }
 
-    pub fn extend_from(&mut self, raw: &str) {
+    pub(crate) fn extend_from(&mut self, raw: &str) {
         for piece in raw.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
             self.pairs.push((decode(name), decode(value)));
         }
     }
 
-    pub fn pairs(&self) -> &[(String, String)] {
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == name)
@@ -44,7 +44,7 @@ impl Params {
     }
 
     /// A present, non-empty parameter, else 1100.
-    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+    pub(crate) fn required(&self, name: &str) -> Result<&str, ApiError> {
         match self.get(name) {
             Some(v) if !v.is_empty() => Ok(v),
             _ => Err(ApiError::missing(name)),
@@ -52,7 +52,7 @@ impl Params {
     }
 
     /// `prefix.1`, `prefix.2`, ... ordered by their numeric index (not by name), duplicates dropped.
-    pub fn list(&self, prefix: &str) -> Vec<String> {
+    pub(crate) fn list(&self, prefix: &str) -> Vec<String> {
         let mut indexed: Vec<(u64, &str)> = self
             .pairs
             .iter()
@@ -73,7 +73,7 @@ impl Params {
     }
 
     /// An optional non-negative integer; a malformed one is 1100 rather than silently ignored.
-    pub fn uint(&self, name: &str) -> Result<Option<u64>, ApiError> {
+    pub(crate) fn uint(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.get(name) {
             None | Some("") => Ok(None),
             Some(v) => v
@@ -84,7 +84,7 @@ impl Params {
     }
 
     /// For the request log: everything except the signature, which must never be recorded.
-    pub fn loggable(&self) -> BTreeMap<String, String> {
+    pub(crate) fn loggable(&self) -> BTreeMap<String, String> {
         self.pairs
             .iter()
             .filter(|(k, _)| k != "signature")

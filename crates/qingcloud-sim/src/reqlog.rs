@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 const CAPACITY: usize = 100_000;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub seq: u64,
     pub action: Option<String>,
     /// Never contains `signature`.
@@ -34,13 +34,13 @@ pub struct Entry {
 }
 
 #[derive(Default)]
-pub struct RequestLog {
+pub(crate) struct RequestLog {
     next: u64,
     entries: VecDeque<Entry>,
 }
 
 impl RequestLog {
-    pub fn push(&mut self, mut entry: Entry) {
+    pub(crate) fn push(&mut self, mut entry: Entry) {
         self.next += 1;
         entry.seq = self.next;
         if self.entries.len() >= CAPACITY {
@@ -49,12 +49,12 @@ impl RequestLog {
         self.entries.push_back(entry);
     }
 
-    pub fn entries(&self) -> Vec<Entry> {
+    pub(crate) fn entries(&self) -> Vec<Entry> {
         self.entries.iter().cloned().collect()
     }
 
     /// Sequence numbers keep counting after a clear, so entries are never confused across it.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }
 }

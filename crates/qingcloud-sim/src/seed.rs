@@ -3,36 +3,27 @@
 //! wrong thing. Seeded jobs are successful, touch no SSL setting, and are newer than every job
 //! the cluster had, so that its SSL-changing jobs disappear deep into the history.
 
-use serde::Deserialize;
 use serde_json::json;
 
+use super::admin_types::SeedRequest;
 use super::job::{BACKUP_ACTION, Fate, Job, Origin, new_job_id};
 use super::store::World;
 
 /// Enough for any paging test; bounds the memory one request can take.
-pub const MAX_COUNT: usize = 100_000;
+pub(crate) const MAX_COUNT: usize = 100_000;
 
 /// The custom services a seed may use: non-SSL MySQL Plus services whose records look like the
 /// SSL ones (same action, same role) so a careless reader mistakes them.
 const SERVICES: [&str; 3] = ["add_user", "del_user", "set_readonly"];
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedRequest {
-    pub count: usize,
-    /// `mix` (default), `backup`, or one of `SERVICES`.
-    #[serde(default)]
-    pub service: Option<String>,
-}
-
 #[derive(Debug, PartialEq, Eq)]
-pub enum SeedError {
+pub(crate) enum SeedError {
     Invalid(String),
     NotFound,
     Busy(String),
 }
 
-pub struct Seeded {
+pub(crate) struct Seeded {
     pub first: Job,
     pub last: Job,
     pub total_jobs: usize,
@@ -66,7 +57,7 @@ fn params_for(service: &str, i: usize) -> String {
     .to_string()
 }
 
-pub fn seed(
+pub(crate) fn seed(
     world: &mut World,
     cluster_id: &str,
     req: &SeedRequest,

@@ -17,7 +17,7 @@ struct Inner {
     revision: u64,
 }
 
-pub struct Shared {
+pub(crate) struct Shared {
     inner: Mutex<Inner>,
     keys: BTreeMap<String, String>,
     store: Option<Store>,
@@ -38,7 +38,7 @@ fn rng_for(faults: &Faults) -> fastrand::Rng {
 }
 
 impl Shared {
-    pub fn new(world: World, keys: BTreeMap<String, String>, store: Option<Store>) -> Self {
+    pub(crate) fn new(world: World, keys: BTreeMap<String, String>, store: Option<Store>) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 rng: rng_for(&world.faults),
@@ -52,7 +52,7 @@ impl Shared {
         }
     }
 
-    pub fn keys(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn keys(&self) -> &BTreeMap<String, String> {
         &self.keys
     }
 
@@ -60,7 +60,7 @@ impl Shared {
     /// it changed anything; any change (its own or a settled job) is persisted before returning,
     /// so the state file is never behind an answer already given.
     /// `now` is the simulated time (see `jobclock.rs`).
-    pub fn with_world<R>(&self, f: impl FnOnce(&mut World, i64) -> (R, bool)) -> R {
+    pub(crate) fn with_world<R>(&self, f: impl FnOnce(&mut World, i64) -> (R, bool)) -> R {
         let (result, snapshot) = {
             let mut inner = lock(&self.inner);
             let now = inner.world.clock.now(now_ms());
@@ -85,22 +85,22 @@ impl Shared {
         result
     }
 
-    pub fn read<R>(&self, f: impl FnOnce(&World, i64) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&World, i64) -> R) -> R {
         self.with_world(|world, now| (f(world, now), false))
     }
 
     /// The odd answer configured for `action`, if any.
-    pub fn odd_answer(&self, action: &str) -> Option<OddAnswer> {
+    pub(crate) fn odd_answer(&self, action: &str) -> Option<OddAnswer> {
         lock(&self.inner).world.faults.odd_answer_for(action)
     }
 
     /// Releases every request held by the `hang` odd answer; called at shutdown.
-    pub fn release_hangs(&self) {
+    pub(crate) fn release_hangs(&self) {
         self.stopping.send_replace(true);
     }
 
     /// Resolves once the simulator shuts down.
-    pub async fn stopping(&self) {
+    pub(crate) async fn stopping(&self) {
         let mut rx = self.stopping.subscribe();
         // An error means the sender is gone, which also means the simulator is stopping.
         let _ = rx.wait_for(|stopping| *stopping).await;
@@ -108,7 +108,7 @@ impl Shared {
 
     /// The drawn faults of one request, plus a targeted error (`error_requests`) for its
     /// action and `offset`, which wins over a drawn one.
-    pub fn draw_faults(&self, action: Option<&str>, offset: Option<u64>) -> Decision {
+    pub(crate) fn draw_faults(&self, action: Option<&str>, offset: Option<u64>) -> Decision {
         let mut inner = lock(&self.inner);
         let Inner { world, rng, .. } = &mut *inner;
         let mut decision = Decision::draw(&world.faults, rng);
@@ -119,7 +119,7 @@ impl Shared {
     }
 
     /// Replaces the faults; a seed restarts the random sequence so a test can replay it.
-    pub fn set_faults(&self, faults: Faults) {
+    pub(crate) fn set_faults(&self, faults: Faults) {
         let rng = rng_for(&faults);
         self.with_world(|world, _| {
             world.faults = faults;
@@ -129,7 +129,7 @@ impl Shared {
     }
 
     /// Unconditional write, for shutdown.
-    pub fn save_now(&self) {
+    pub(crate) fn save_now(&self) {
         let Some(store) = &self.store else { return };
         let snapshot = {
             let mut inner = lock(&self.inner);
@@ -143,15 +143,15 @@ impl Shared {
         }
     }
 
-    pub fn record(&self, entry: Entry) {
+    pub(crate) fn record(&self, entry: Entry) {
         lock(&self.log).push(entry);
     }
 
-    pub fn requests(&self) -> Vec<Entry> {
+    pub(crate) fn requests(&self) -> Vec<Entry> {
         lock(&self.log).entries()
     }
 
-    pub fn clear_requests(&self) {
+    pub(crate) fn clear_requests(&self) {
         lock(&self.log).clear();
     }
 }

@@ -10,7 +10,7 @@ use super::faults::Faults;
 use super::jobclock::JobClock;
 use super::model::Cluster;
 
-pub const DEFAULT_JOB_DURATION_MS: u64 = 2000;
+pub(crate) const DEFAULT_JOB_DURATION_MS: u64 = 2000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -33,7 +33,7 @@ impl Default for Settings {
 /// Everything that survives a restart. The request log and the credentials do not.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct World {
+pub(crate) struct World {
     pub clusters: BTreeMap<String, Cluster>,
     pub faults: Faults,
     pub settings: Settings,
@@ -42,7 +42,7 @@ pub struct World {
 
 impl World {
     /// Makes the job clock account for jobs it has not seen (a state file from before it).
-    pub fn catch_up_clock(&mut self) {
+    pub(crate) fn catch_up_clock(&mut self) {
         let newest = self
             .clusters
             .values()
@@ -55,7 +55,7 @@ impl World {
     }
 }
 
-pub struct Store {
+pub(crate) struct Store {
     path: PathBuf,
     /// Revision last written. Snapshots are taken under the state lock but written outside it,
     /// so an older snapshot arriving late must not overwrite a newer one.
@@ -63,7 +63,7 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         Self {
             path,
             written: Mutex::new(0),
@@ -71,7 +71,7 @@ impl Store {
     }
 
     /// `Ok(None)` when there is no file yet (or an empty one, as `mktemp` leaves behind).
-    pub fn load(&self) -> Result<Option<World>, String> {
+    pub(crate) fn load(&self) -> Result<Option<World>, String> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -88,7 +88,7 @@ impl Store {
     /// Writes a temporary sibling and renames it over the file, so a killed simulator never
     /// leaves a half-written state behind. No fsync: surviving a power cut is not worth
     /// slowing every request of a test run.
-    pub fn save(&self, revision: u64, snapshot: &str) {
+    pub(crate) fn save(&self, revision: u64, snapshot: &str) {
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if revision <= *written && revision != 0 {
             return;

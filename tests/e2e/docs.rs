@@ -2,17 +2,11 @@
 //! reads from the provider built for this test run, plus templates/ and examples/. These tests
 //! fail when docs/ is stale, and prove that the staleness check can fail.
 
-mod support;
-
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::{provider_dir, terraform_path};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{provider_dir, repo, show, terraform_path};
 
 /// Runs `<root>/scripts/gen-docs ARGS --terraform T --provider-dir D` with python3.
 fn gen_docs(root: &Path, args: &[&str]) -> Output {
@@ -33,15 +27,6 @@ fn gen_docs(root: &Path, args: &[&str]) -> Output {
                 script.display()
             )
         })
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

@@ -3,10 +3,10 @@
 //! every one of them without a change, and ends with an error naming the page when a page of
 //! the listing cannot be read.
 
-mod support;
-
+use qingcloud_sim::client::DeleteMode;
 use serde_json::{Value, json};
-use support::{Sim, Workspace, hcl};
+
+use crate::support::{Sim, Workspace, hcl};
 
 const MYSQL: usize = 250;
 const OTHER_APP: usize = 7;
@@ -212,7 +212,7 @@ fn clusters_of_another_zone_keep_their_zone_in_generated_configuration() {
     sim.add_cluster("cl-pek30001", "pek3a", false);
     // Deleted clusters are still listed by the API for a while; they hold nothing to manage.
     sim.add_cluster("cl-sh1adel1", "sh1a", false);
-    sim.delete_cluster("cl-sh1adel1", "deleted");
+    sim.delete_cluster("cl-sh1adel1", DeleteMode::Deleted);
     let ws = Workspace::new(Some(&sim));
     ws.write_config(&hcl(""));
     ws.write_file(

@@ -3,12 +3,11 @@
 //! the RunClusterCustomService calls the simulator saw (each one is a restart) and checks what
 //! the user reads.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{Sim, Workspace, hcl};
+
+use crate::support::{Sim, Workspace, hcl, wait_until};
 
 const RUN: &str = "RunClusterCustomService";
 const ADDR: &str = "qingcloud_mysqlplus_ssl.db";
@@ -21,21 +20,6 @@ fn one(cluster: &str, enabled: &str, extra: &str) -> String {
     hcl(&format!(
         "resource \"qingcloud_mysqlplus_ssl\" \"db\" {{\n  cluster_id = \"{cluster}\"\n  enabled    = {enabled}\n{extra}}}\n"
     ))
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn console_ssl_and_wait(sim: &Sim, cluster: &str, enabled: bool) {
-    sim.console_ssl(cluster, enabled);
-    wait_until("the console's job", Duration::from_secs(20), || {
-        sim.cluster_ssl(cluster) == enabled
-    });
 }
 
 /// A workspace whose resource turned SSL on with one job.
@@ -109,7 +93,7 @@ fn case02_a_busy_cluster_is_read_again_after_the_wait() {
         sim.count("DescribeClusters") >= 3
     });
     // ...while someone turns SSL on in the console.
-    console_ssl_and_wait(&sim, "cl-busy0001", true);
+    sim.console_ssl_and_wait("cl-busy0001", true);
     sim.patch_cluster("cl-busy0001", json!({"transition_status": ""}));
     let out = child.wait();
     assert!(out.success(), "{out}");
@@ -262,7 +246,7 @@ fn case07_a_saved_destroy_plan_does_not_restart_what_it_did_not_announce() {
     ws.tf_ok(&["apply", "-auto-approve", "-no-color"]);
     let plan = ws.tf_ok(&["plan", "-destroy", "-out=destroy.tfplan", "-no-color"]);
     plan.assert_not_contains("restarts");
-    console_ssl_and_wait(&sim, "cl-save0001", true);
+    sim.console_ssl_and_wait("cl-save0001", true);
     let out = ws.tf_err(&["apply", "-no-color", "destroy.tfplan"]);
     out.assert_contains("changed after the plan")
         .assert_contains("terraform plan");

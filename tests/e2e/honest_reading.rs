@@ -2,10 +2,9 @@
 //! at most 100, `total_count`, no promised order), and a reading never claims a setting it did
 //! not see. The real Terraform drives the provider against qingcloud-sim.
 
-mod support;
-
 use serde_json::json;
-use support::{Sim, Workspace, hcl};
+
+use crate::support::{Sim, Workspace, hcl};
 
 const RUN: &str = "RunClusterCustomService";
 const JOBS: &str = "DescribeClusterJobs";

@@ -2,20 +2,15 @@
 //! simulator is told to honour it), pages of 20 up to 100 with `total_count`, distinct ordered
 //! `create_time`s, and long made-up histories that bury the jobs that matter.
 
-#[path = "sim_support.rs"]
-mod support;
-
 use qingcloud_sim::SimOptions;
+use qingcloud_sim::client::{NewCluster, SeedRequest, SettingsPatch, SimClient};
 use qingcloud_sim::clock::parse_iso;
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Instant;
-use support::{Api, ZONE, job_ids, set_field, start};
 
-fn job_id(v: &Value) -> String {
-    assert_eq!(v["ret_code"], 0, "{v}");
-    v["job_id"].as_str().unwrap_or_default().to_string()
-}
+use crate::support::{Error, TestResult, ZONE, cluster, job_id, job_ids, set_field, start};
 
 /// Epoch seconds of every `create_time` in a `job_set`; panics on another format.
 fn create_secs(v: &Value) -> Vec<i64> {
@@ -33,27 +28,27 @@ fn strictly_increasing(secs: &[i64]) -> bool {
 }
 
 /// Three quick zero-duration SSL jobs on a fresh cluster; their ids in creation order.
-async fn three_jobs(api: &Api, cluster: &str) -> Vec<String> {
-    api.add_cluster(cluster, 0).await;
+async fn three_jobs(api: &SimClient, id: &str) -> Result<Vec<String>, Error> {
+    api.add_cluster(&cluster(id, 0)).await?;
     let mut ids = Vec::new();
     for value in ["YES", "NO", "YES"] {
-        ids.push(job_id(&api.set_ssl(cluster, value).await));
+        ids.push(job_id(&api.set_ssl(id, value).await?));
     }
-    ids
+    Ok(ids)
 }
 
 #[tokio::test]
-async fn cluster_jobs_are_oldest_first_with_distinct_times_whatever_reverse_says() {
+async fn cluster_jobs_are_oldest_first_with_distinct_times_whatever_reverse_says() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
     // Created within one real second: the job clock still gives each its own second.
-    let ids = three_jobs(&api, "cl-ord00001").await;
+    let ids = three_jobs(&api, "cl-ord00001").await?;
     for extra in [
         vec![],
         vec![("reverse", "1")],
         vec![("reverse", "0")],
         vec![("reverse", "1"), ("sort_key", "create_time")],
     ] {
-        let v = api.cluster_jobs("cl-ord00001", &extra).await;
+        let v = api.cluster_jobs("cl-ord00001", &extra).await?;
         assert_eq!(job_ids(&v), ids, "{extra:?}");
         assert!(strictly_increasing(&create_secs(&v)), "{v}");
         assert_eq!(v["total_count"], 3);
@@ -61,70 +56,77 @@ async fn cluster_jobs_are_oldest_first_with_distinct_times_whatever_reverse_says
     // The same order in DescribeJobs' own (newest first) listing agrees on the times.
     let v = api
         .call(&[("action", "DescribeJobs"), ("zone", ZONE)])
-        .await;
+        .await?;
     let mut newest_first = ids.clone();
     newest_first.reverse();
     assert_eq!(job_ids(&v), newest_first);
+    Ok(())
 }
 
 #[tokio::test]
-async fn honour_reverse_lists_newest_first_only_when_asked() {
+async fn honour_reverse_lists_newest_first_only_when_asked() -> TestResult {
     let (_server, api) = start(SimOptions {
         honour_reverse: Some(true),
         ..SimOptions::default()
     })
     .await;
-    let ids = three_jobs(&api, "cl-rev00001").await;
+    let ids = three_jobs(&api, "cl-rev00001").await?;
     let mut newest_first = ids.clone();
     newest_first.reverse();
-    let v = api.cluster_jobs("cl-rev00001", &[("reverse", "1")]).await;
+    let v = api.cluster_jobs("cl-rev00001", &[("reverse", "1")]).await?;
     assert_eq!(job_ids(&v), newest_first);
     let v = api
         .cluster_jobs(
             "cl-rev00001",
             &[("reverse", "1"), ("offset", "1"), ("limit", "1")],
         )
-        .await;
+        .await?;
     assert_eq!(job_ids(&v), [ids[1].clone()]);
-    assert_eq!(job_ids(&api.cluster_jobs("cl-rev00001", &[]).await), ids);
+    assert_eq!(job_ids(&api.cluster_jobs("cl-rev00001", &[]).await?), ids);
 
     // The setting can be switched at run time, both ways.
-    let (s, v) = api
-        .put("/_sim/settings", json!({"honour_reverse": false}))
-        .await;
-    assert_eq!(
-        (s, v["honour_reverse"].as_bool()),
-        (200, Some(false)),
-        "{v}"
-    );
-    let v = api.cluster_jobs("cl-rev00001", &[("reverse", "1")]).await;
+    let honour = |honour_reverse: bool| SettingsPatch {
+        honour_reverse: Some(honour_reverse),
+        ..SettingsPatch::default()
+    };
+    let settings = api.set_settings(&honour(false)).await?;
+    assert!(!settings.honour_reverse, "{settings:?}");
+    let v = api.cluster_jobs("cl-rev00001", &[("reverse", "1")]).await?;
     assert_eq!(job_ids(&v), ids);
-    let (s, _) = api
-        .put("/_sim/settings", json!({"honour_reverse": true}))
-        .await;
-    assert_eq!(s, 200);
-    let v = api.cluster_jobs("cl-rev00001", &[("reverse", "1")]).await;
+    api.set_settings(&honour(true)).await?;
+    let v = api.cluster_jobs("cl-rev00001", &[("reverse", "1")]).await?;
     assert_eq!(job_ids(&v), newest_first);
-    assert_eq!(api.get("/_sim/settings").await["honour_reverse"], true);
+    assert!(api.settings().await?.honour_reverse);
+    Ok(())
 }
 
 #[tokio::test]
-async fn listings_page_by_20_up_to_100_and_count_every_match() {
+async fn listings_page_by_20_up_to_100_and_count_every_match() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-page0001", 0).await;
-    api.seed_jobs("cl-page0001", 250).await;
+    api.add_cluster(&cluster("cl-page0001", 0)).await?;
+    let mix = |count| SeedRequest {
+        count,
+        service: None,
+    };
+    api.seed_jobs("cl-page0001", &mix(250)).await?;
 
-    let v = api.cluster_jobs("cl-page0001", &[]).await;
+    let v = api.cluster_jobs("cl-page0001", &[]).await?;
     assert_eq!(job_ids(&v).len(), 20);
     assert_eq!(v["total_count"], 250);
-    let v = api.cluster_jobs("cl-page0001", &[("limit", "1000")]).await;
+    let v = api
+        .cluster_jobs("cl-page0001", &[("limit", "1000")])
+        .await?;
     assert_eq!(job_ids(&v).len(), 100, "a limit above 100 is cut to 100");
-    let v = api.cluster_jobs("cl-page0001", &[("offset", "240")]).await;
+    let v = api
+        .cluster_jobs("cl-page0001", &[("offset", "240")])
+        .await?;
     assert_eq!(
         (job_ids(&v).len(), v["total_count"].as_u64()),
         (10, Some(250))
     );
-    let v = api.cluster_jobs("cl-page0001", &[("offset", "300")]).await;
+    let v = api
+        .cluster_jobs("cl-page0001", &[("offset", "300")])
+        .await?;
     assert_eq!(
         (job_ids(&v).len(), v["total_count"].as_u64()),
         (0, Some(250))
@@ -137,7 +139,7 @@ async fn listings_page_by_20_up_to_100_and_count_every_match() {
         let offset = all.len().to_string();
         let v = api
             .cluster_jobs("cl-page0001", &[("offset", &offset), ("limit", "100")])
-            .await;
+            .await?;
         assert!(!job_ids(&v).is_empty());
         all.extend(job_ids(&v));
         secs.extend(create_secs(&v));
@@ -151,19 +153,19 @@ async fn listings_page_by_20_up_to_100_and_count_every_match() {
         let api = api.clone();
         async move { api.call(&p).await }
     };
-    let v = jobs(&[]).await;
+    let v = jobs(&[]).await?;
     assert_eq!(
         (job_ids(&v).len(), v["total_count"].as_u64()),
         (20, Some(250))
     );
-    let v = jobs(&[("limit", "500")]).await;
+    let v = jobs(&[("limit", "500")]).await?;
     assert_eq!(
         (job_ids(&v).len(), v["total_count"].as_u64()),
         (100, Some(250))
     );
-    let v = jobs(&[("offset", "200"), ("limit", "100")]).await;
+    let v = jobs(&[("offset", "200"), ("limit", "100")]).await?;
     assert_eq!(job_ids(&v).len(), 50);
-    let v = jobs(&[("job_action", "CreateSnapshots"), ("limit", "100")]).await;
+    let v = jobs(&[("job_action", "CreateSnapshots"), ("limit", "100")]).await?;
     assert!(
         set_field(&v, "job_set", "job_action")
             .iter()
@@ -175,13 +177,8 @@ async fn listings_page_by_20_up_to_100_and_count_every_match() {
     );
 
     for i in 0..105 {
-        let (s, v) = api
-            .post(
-                "/_sim/clusters",
-                json!({"cluster_id": format!("cl-pg{i:05}"), "zone": ZONE}),
-            )
-            .await;
-        assert_eq!(s, 201, "{v}");
+        api.add_cluster(&NewCluster::new(&format!("cl-pg{i:05}"), ZONE))
+            .await?;
     }
     let clusters = |limit: &'static str| {
         let api = api.clone();
@@ -193,39 +190,47 @@ async fn listings_page_by_20_up_to_100_and_count_every_match() {
             api.call(&p).await
         }
     };
-    let v = clusters("").await;
+    let v = clusters("").await?;
     let n = |v: &Value| v["cluster_set"].as_array().map(Vec::len);
     assert_eq!((n(&v), v["total_count"].as_u64()), (Some(20), Some(106)));
-    let v = clusters("1000").await;
+    let v = clusters("1000").await?;
     assert_eq!((n(&v), v["total_count"].as_u64()), (Some(100), Some(106)));
+    Ok(())
 }
 
 #[tokio::test]
-async fn seeded_history_sits_between_the_old_jobs_and_the_new_ones() {
+async fn seeded_history_sits_between_the_old_jobs_and_the_new_ones() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
-    let (s, v) = api
-        .post(
-            "/_sim/clusters",
-            json!({"cluster_id": "cl-seed0001", "zone": ZONE, "ssl": true, "job_duration_ms": 0}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    let v = api
+        .add_cluster(&NewCluster {
+            ssl: true,
+            ..cluster("cl-seed0001", 0)
+        })
+        .await?;
     let initial = v["jobs"][0]["job_id"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let old = job_id(&api.set_ssl("cl-seed0001", "NO").await);
+    let old = job_id(&api.set_ssl("cl-seed0001", "NO").await?);
 
     let started = Instant::now();
-    let seeded = api.seed_jobs("cl-seed0001", 2000).await;
+    let seeded = api
+        .seed_jobs(
+            "cl-seed0001",
+            &SeedRequest {
+                count: 2000,
+                service: None,
+            },
+        )
+        .await?;
     assert!(
         started.elapsed().as_millis() < 1000,
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(seeded["seeded"], 2000);
-    assert_eq!(seeded["total_jobs"], 2002);
-    let new = job_id(&api.set_ssl("cl-seed0001", "YES").await);
+    assert_eq!(seeded.seeded, 2000);
+    assert_eq!(seeded.total_jobs, 2002);
+    let new = job_id(&api.set_ssl("cl-seed0001", "YES").await?);
 
     let mut all = Vec::new();
     let mut secs = Vec::new();
@@ -234,7 +239,7 @@ async fn seeded_history_sits_between_the_old_jobs_and_the_new_ones() {
         let offset = all.len().to_string();
         let v = api
             .cluster_jobs("cl-seed0001", &[("offset", &offset), ("limit", "100")])
-            .await;
+            .await?;
         assert_eq!(v["total_count"], 2003);
         if job_ids(&v).is_empty() {
             break;
@@ -248,8 +253,8 @@ async fn seeded_history_sits_between_the_old_jobs_and_the_new_ones() {
     assert_eq!(all[0], initial);
     assert_eq!(all[1], old);
     assert_eq!(all[2002], new);
-    assert_eq!(seeded["first_job_id"], all[2].as_str());
-    assert_eq!(seeded["last_job_id"], all[2001].as_str());
+    assert_eq!(seeded.first_job_id, all[2]);
+    assert_eq!(seeded.last_job_id, all[2001]);
 
     // The seeded middle: successful, not SSL, custom services among backups.
     let mut services = HashSet::new();
@@ -280,36 +285,40 @@ async fn seeded_history_sits_between_the_old_jobs_and_the_new_ones() {
         "{services:?}"
     );
     // The newest job is what decides SSL, and it came last.
-    assert_eq!(api.wait_job(&new).await["status"], "successful");
-    assert_eq!(api.cluster("cl-seed0001").await["ssl"], true);
+    assert_eq!(api.wait_job(&new).await?["status"], "successful");
+    assert_eq!(api.cluster("cl-seed0001").await?["ssl"], true);
+    Ok(())
 }
 
 #[tokio::test]
-async fn seed_jobs_refuses_what_it_cannot_do() {
+async fn seed_jobs_refuses_what_it_cannot_do() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-seedbad1", 60_000).await;
-    let seed = |body: Value| api.post("/_sim/clusters/cl-seedbad1/seed-jobs", body);
-    assert_eq!(seed(json!({"count": 0})).await.0, 400);
+    api.add_cluster(&cluster("cl-seedbad1", 60_000)).await?;
+    let seed_at = |path: &'static str, body: Value| {
+        let api = api.clone();
+        async move { api.admin_request(Method::POST, path, Some(&body)).await }
+    };
+    let seed = |body: Value| seed_at("/_sim/clusters/cl-seedbad1/seed-jobs", body);
+    assert_eq!(seed(json!({"count": 0})).await?.0, 400);
     assert_eq!(
         seed(json!({"count": 5, "service": "configuring_SSL"}))
-            .await
+            .await?
             .0,
         400
     );
-    assert_eq!(seed(json!({"count": 5, "servcie": "backup"})).await.0, 400);
-    let (s, v) = seed(json!({"count": 4, "service": "backup"})).await;
+    assert_eq!(seed(json!({"count": 5, "servcie": "backup"})).await?.0, 400);
+    let (s, v) = seed(json!({"count": 4, "service": "backup"})).await?;
     assert_eq!(s, 200, "{v}");
-    let v = api.cluster_jobs("cl-seedbad1", &[]).await;
+    let v = api.cluster_jobs("cl-seedbad1", &[]).await?;
     assert!(
         set_field(&v, "job_set", "job_action")
             .iter()
             .all(|a| a == "CreateSnapshots")
     );
-    let (s, _) = api
-        .post("/_sim/clusters/cl-nosuch01/seed-jobs", json!({"count": 1}))
-        .await;
+    let (s, _) = seed_at("/_sim/clusters/cl-nosuch01/seed-jobs", json!({"count": 1})).await?;
     assert_eq!(s, 404);
     // A running job cannot be followed by finished history.
-    job_id(&api.set_ssl("cl-seedbad1", "YES").await);
-    assert_eq!(seed(json!({"count": 1})).await.0, 409);
+    job_id(&api.set_ssl("cl-seedbad1", "YES").await?);
+    assert_eq!(seed(json!({"count": 1})).await?.0, 409);
+    Ok(())
 }

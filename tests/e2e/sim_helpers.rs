@@ -1,20 +1,17 @@
 //! The e2e harness's `Sim` helpers for seeded histories, odd answers and patches, driving the
 //! real binary started with `--honour-reverse`.
 
-#[path = "../crates/qingcloud-sim/tests/sim_support.rs"]
-mod sim_support;
-mod support;
-
+use qingcloud_sim::client::job_ids;
 use serde_json::json;
-use sim_support::{Api, job_ids};
-use support::{Sim, ZONE};
+
+use crate::support::{Sim, ZONE};
 
 #[tokio::test]
 async fn helpers_drive_the_new_admin_calls_on_the_binary() {
     let sim = Sim::start_with(&["--honour-reverse", "--job-duration-ms", "0"]);
-    let api = Api::new(format!("http://{}", sim.addr()));
+    let api = sim.client();
     sim.add_cluster("cl-help0001", ZONE, false);
-    let v = api.set_ssl("cl-help0001", "YES").await;
+    let v = api.set_ssl("cl-help0001", "YES").await.expect("set_ssl");
     let ssl_job = v["job_id"].as_str().unwrap_or_default().to_string();
 
     let seeded = sim.seed_jobs("cl-help0001", 50);
@@ -23,9 +20,12 @@ async fn helpers_drive_the_new_admin_calls_on_the_binary() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let v = api.cluster_jobs("cl-help0001", &[("reverse", "1")]).await;
+    let v = api
+        .cluster_jobs("cl-help0001", &[("reverse", "1")])
+        .await
+        .expect("call");
     assert_eq!(job_ids(&v)[0], newest, "--honour-reverse: newest first");
-    let v = api.cluster_jobs("cl-help0001", &[]).await;
+    let v = api.cluster_jobs("cl-help0001", &[]).await.expect("call");
     assert_eq!(job_ids(&v)[0], ssl_job, "oldest first without reverse");
 
     let job = sim.patch_job(
@@ -43,10 +43,10 @@ async fn helpers_drive_the_new_admin_calls_on_the_binary() {
         sim.faults()["odd_answers"],
         json!({"DescribeClusterJobs": "no_set", "DescribeJobs": "no_ret_code"})
     );
-    let v = api.cluster_jobs("cl-help0001", &[]).await;
+    let v = api.cluster_jobs("cl-help0001", &[]).await.expect("call");
     assert!(v.get("job_set").is_none(), "{v}");
     sim.clear_odd_answer("DescribeClusterJobs");
-    let v = api.cluster_jobs("cl-help0001", &[]).await;
+    let v = api.cluster_jobs("cl-help0001", &[]).await.expect("call");
     assert_eq!(job_ids(&v).len(), 20);
     assert_eq!(
         sim.faults()["odd_answers"],
@@ -57,7 +57,10 @@ async fn helpers_drive_the_new_admin_calls_on_the_binary() {
 
     let c = sim.patch_cluster("cl-help0001", json!({"transition_status": "updating"}));
     assert_eq!(c["transition_status"], "updating");
-    assert_eq!(api.set_ssl("cl-help0001", "NO").await["ret_code"], 1400);
+    assert_eq!(
+        api.set_ssl("cl-help0001", "NO").await.expect("set_ssl")["ret_code"],
+        1400
+    );
     let c = sim.patch_cluster(
         "cl-help0001",
         json!({"transition_status": null, "status": "stopped"}),

@@ -7,16 +7,15 @@
 //! The misbehaving servers are written here with tokio, each counting what reached it, so the
 //! tests can prove that no RunClusterCustomService was ever sent.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{Sim, Workspace, hcl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{ACCESS_KEY, Sim, TfOutput, Workspace, hcl, signal_pid};
 
 const RUN: &str = "RunClusterCustomService";
 /// Far below the two minutes a retried failure used to take, with room for a slow machine
@@ -31,7 +30,7 @@ fn one(cluster: &str, enabled: bool) -> String {
 
 /// Terraform's output as one line: diagnostics are drawn in a box and may be wrapped, so
 /// border characters and line breaks are dropped before looking for a sentence.
-fn flat(out: &support::TfOutput) -> String {
+fn flat(out: &TfOutput) -> String {
     out.combined()
         .replace('│', " ")
         .split_whitespace()
@@ -40,7 +39,7 @@ fn flat(out: &support::TfOutput) -> String {
 }
 
 #[track_caller]
-fn assert_says(out: &support::TfOutput, sentence: &str) {
+fn assert_says(out: &TfOutput, sentence: &str) {
     assert!(
         flat(out).contains(sentence),
         "expected Terraform to say {sentence:?}\n{out}"
@@ -376,7 +375,7 @@ fn a_refused_secret_key_says_where_the_keys_came_from() {
         &format!(
             "the access key {} comes from the environment variable QINGCLOUD_ACCESS_KEY and the \
              secret key from the environment variable QINGCLOUD_SECRET_KEY",
-            support::ACCESS_KEY
+            ACCESS_KEY
         ),
     );
     out.assert_not_contains("not-the-secret-key-the-sim-knows");
@@ -428,10 +427,7 @@ fn sockets_of_killed_providers_are_removed_by_the_next_start() {
     let pids = child.provider_pids();
     assert!(!pids.is_empty(), "no provider process found");
     for pid in &pids {
-        assert!(
-            support::signal_pid(*pid, libc::SIGKILL),
-            "cannot kill {pid}"
-        );
+        assert!(signal_pid(*pid, libc::SIGKILL), "cannot kill {pid}");
     }
     let out = child
         .wait_timeout(Duration::from_secs(60))

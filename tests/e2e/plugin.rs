@@ -2,10 +2,9 @@
 //! completes mutual TLS, reads the schema and validates configurations; and the oldest
 //! Terraform we claim (1.6.6) runs the whole lifecycle.
 
-mod support;
-
 use serde_json::json;
-use support::{Sim, Workspace, hcl};
+
+use crate::support::{Sim, Workspace, hcl};
 
 const ADDR: &str = "registry.terraform.io/qingcloud/qingcloud";
 

@@ -3,29 +3,17 @@
 //! switched, switching now), fail clearly for a missing cluster, and let a configuration whose
 //! cluster_id is unknown until apply plan.
 
-mod support;
-
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Sim, Workspace, hcl};
+
+use crate::support::{Sim, Workspace, hcl, wait_until};
 
 fn data(name: &str, cluster: &str) -> String {
     format!(
         "data \"qingcloud_mysqlplus_ssl\" \"{name}\" {{\n  cluster_id = \"{cluster}\"\n}}\n\
          output \"{name}\" {{\n  value = data.qingcloud_mysqlplus_ssl.{name}\n}}\n"
     )
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -37,9 +25,13 @@ fn reads_on_off_never_switched_and_switching_clusters() {
     sim.add_cluster("cl-dsrun001", "pek3a", false);
     // On, then off again: the newest successful job decides, and it is named.
     sim.console_ssl("cl-dsoff001", true);
-    wait_until("SSL on", || sim.cluster_ssl("cl-dsoff001"));
+    wait_until("SSL on", Duration::from_secs(20), || {
+        sim.cluster_ssl("cl-dsoff001")
+    });
     let off_job = sim.console_ssl("cl-dsoff001", false);
-    wait_until("SSL off", || !sim.cluster_ssl("cl-dsoff001"));
+    wait_until("SSL off", Duration::from_secs(20), || {
+        !sim.cluster_ssl("cl-dsoff001")
+    });
     let on_job = sim.cluster("cl-dson0001")["jobs"][0]["job_id"].clone();
     sim.set_faults(json!({"stuck_jobs": ["cl-dsrun001"]}));
     let running_job = sim.console_ssl("cl-dsrun001", true);
@@ -102,11 +94,7 @@ fn a_missing_cluster_is_an_error_at_cluster_id_and_other_apps_are_refused() {
 fn a_long_history_without_an_answer_asks_for_a_higher_job_history_limit() {
     let sim = Sim::start();
     sim.add_cluster("cl-dslong01", "pek3a", false);
-    sim.admin_ok(
-        "POST",
-        "/_sim/clusters/cl-dslong01/seed-jobs",
-        Some(&json!({"count": 300})),
-    );
+    sim.seed_jobs("cl-dslong01", 300);
     let ws = Workspace::new(Some(&sim));
     ws.write_config(&hcl(&format!(
         "provider \"qingcloud\" {{\n  job_history_limit = 100\n}}\n{}",

@@ -1,19 +1,18 @@
 //! The real `qingcloud-sim` binary: address line, credentials from flags and config, state
 //! that survives a restart, clean exit on SIGTERM, and many concurrent clients.
 
-#[path = "sim_support.rs"]
-mod support;
-
+use qingcloud_sim::client::{Faults, NewCluster, SimClient};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{Api, ZONE};
+
+use crate::support::{TestResult, ZONE, cluster};
 
 struct Running {
     child: Child,
-    api: Api,
+    api: SimClient,
 }
 
 impl Running {
@@ -37,7 +36,7 @@ impl Running {
         });
         Self {
             child,
-            api: Api::new(format!("http://{addr}")),
+            api: SimClient::new(format!("http://{addr}")),
         }
     }
 
@@ -68,17 +67,18 @@ impl Drop for Running {
 }
 
 #[tokio::test]
-async fn prints_address_serves_and_exits_cleanly_on_sigterm() {
+async fn prints_address_serves_and_exits_cleanly_on_sigterm() -> TestResult {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = Running::start(&[], &dir.path().join("sim.log"));
-    assert_eq!(sim.api.get("/_sim/health").await["status"], "ok");
+    sim.api.health().await?;
     // The built-in key pair works when none is configured.
     let v = sim
         .api
         .call(&[("action", "DescribeClusters"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 0, "{v}");
     assert!(sim.stop().success());
+    Ok(())
 }
 
 #[test]
@@ -92,33 +92,64 @@ fn bad_arguments_exit_with_2() {
     assert_eq!(status.code(), Some(2));
 }
 
+#[test]
+fn help_lists_every_flag_on_stdout_and_exits_0() {
+    let out = Command::new(env!("CARGO_BIN_EXE_qingcloud-sim"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--state",
+        "--config",
+        "--job-duration-ms",
+        "--honour-reverse",
+        "--access-key",
+        "--secret-key",
+        "--faults",
+        "--error-rate",
+        "--error-codes",
+        "--http-503-rate",
+        "--drop-rate",
+        "--slow-rate",
+        "--slow-ms",
+        "--fault-seed",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
+    }
+}
+
 #[tokio::test]
-async fn state_survives_a_restart_including_a_running_job() {
+async fn state_survives_a_restart_including_a_running_job() -> TestResult {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state.json");
     let state_arg = state.to_string_lossy().to_string();
     let log = dir.path().join("sim.log");
 
     let sim = Running::start(&["--state", &state_arg, "--job-duration-ms", "0"], &log);
-    sim.api.add_cluster("cl-keep0001", 0).await;
-    let (s, _) = sim
-        .api
-        .post(
-            "/_sim/clusters",
-            json!({"cluster_id": "cl-keep0002", "zone": ZONE, "job_duration_ms": 1500}),
-        )
-        .await;
-    assert_eq!(s, 201);
-    let done = sim.api.set_ssl("cl-keep0001", "YES").await;
+    sim.api.add_cluster(&cluster("cl-keep0001", 0)).await?;
+    sim.api
+        .add_cluster(&NewCluster {
+            job_duration_ms: Some(1500),
+            ..NewCluster::new("cl-keep0002", ZONE)
+        })
+        .await?;
+    let done = sim.api.set_ssl("cl-keep0001", "YES").await?;
     let done_id = done["job_id"].as_str().unwrap_or_default().to_string();
-    assert_eq!(sim.api.job(&done_id).await["status"], "successful");
-    let running = sim.api.set_ssl("cl-keep0002", "YES").await;
+    assert_eq!(
+        sim.api.describe_job(&done_id).await?["status"],
+        "successful"
+    );
+    let running = sim.api.set_ssl("cl-keep0002", "YES").await?;
     let running_id = running["job_id"].as_str().unwrap_or_default().to_string();
-    let (s, _) = sim
-        .api
-        .put("/_sim/faults", json!({"stuck_jobs": ["cl-other01"]}))
-        .await;
-    assert_eq!(s, 200);
+    sim.api
+        .set_faults(&Faults {
+            stuck_jobs: vec!["cl-other01".into()],
+            ..Faults::default()
+        })
+        .await?;
     // Saved on every change, not only at exit.
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).expect("state file"))
         .expect("state JSON");
@@ -126,23 +157,24 @@ async fn state_survives_a_restart_including_a_running_job() {
     assert!(sim.stop().success());
 
     let sim = Running::start(&["--state", &state_arg], &log);
-    let c = sim.api.cluster("cl-keep0001").await;
+    let c = sim.api.cluster("cl-keep0001").await?;
     assert_eq!(c["ssl"], true);
-    assert_eq!(sim.api.job(&done_id).await["status"], "successful");
     assert_eq!(
-        sim.api.get("/_sim/faults").await["stuck_jobs"],
-        json!(["cl-other01"])
+        sim.api.describe_job(&done_id).await?["status"],
+        "successful"
     );
-    assert_eq!(sim.api.get("/_sim/settings").await["job_duration_ms"], 0);
+    assert_eq!(sim.api.faults().await?.stuck_jobs, ["cl-other01"]);
+    assert_eq!(sim.api.settings().await?.job_duration_ms, 0);
     // The job started before the restart carries on by the wall clock.
-    let job = sim.api.wait_job(&running_id).await;
+    let job = sim.api.wait_job(&running_id).await?;
     assert_eq!(job["status"], "successful");
-    assert_eq!(sim.api.cluster("cl-keep0002").await["ssl"], true);
+    assert_eq!(sim.api.cluster("cl-keep0002").await?["ssl"], true);
     assert!(sim.stop().success());
+    Ok(())
 }
 
 #[tokio::test]
-async fn credentials_and_clusters_from_config_and_flags() {
+async fn credentials_and_clusters_from_config_and_flags() -> TestResult {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("sim.json");
     std::fs::write(
@@ -171,7 +203,7 @@ async fn credentials_and_clusters_from_config_and_flags() {
     let mut api = sim.api.clone();
     let describe = [("action", "DescribeClusters"), ("zone", ZONE)];
     assert_eq!(
-        api.call(&describe).await["ret_code"],
+        api.call(&describe).await?["ret_code"],
         1200,
         "default key must be off"
     );
@@ -179,22 +211,24 @@ async fn credentials_and_clusters_from_config_and_flags() {
         ("QYCONFIGKEY", "config-secret"),
         ("QYFLAGKEY", "flag-secret"),
     ] {
-        api.key = key.into();
-        api.secret = secret.into();
-        let v = api.call(&describe).await;
+        api = api.with_key(key, secret);
+        let v = api.call(&describe).await?;
         assert_eq!(v["ret_code"], 0, "{key}: {v}");
         assert_eq!(v["cluster_set"][0]["cluster_id"], "cl-conf0001");
     }
-    assert_eq!(api.cluster("cl-conf0001").await["ssl"], true);
-    let v = api.set_ssl("cl-conf0001", "NO").await;
-    let job = api.wait_job(v["job_id"].as_str().unwrap_or_default()).await;
+    assert_eq!(api.cluster("cl-conf0001").await?["ssl"], true);
+    let v = api.set_ssl("cl-conf0001", "NO").await?;
+    let job = api
+        .wait_job(v["job_id"].as_str().unwrap_or_default())
+        .await?;
     assert_eq!(job["status"], "failed");
-    assert_eq!(api.cluster("cl-conf0001").await["ssl"], true);
+    assert_eq!(api.cluster("cl-conf0001").await?["ssl"], true);
     assert!(sim.stop().success());
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_parallel_signed_clients_are_all_answered_correctly() {
+async fn fifty_parallel_signed_clients_are_all_answered_correctly() -> TestResult {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state.json");
     let state_arg = state.to_string_lossy().to_string();
@@ -203,15 +237,20 @@ async fn fifty_parallel_signed_clients_are_all_answered_correctly() {
         &dir.path().join("sim.log"),
     );
     for i in 0..50 {
-        sim.api.add_cluster(&format!("cl-para{i:04}"), 0).await;
+        sim.api
+            .add_cluster(&cluster(&format!("cl-para{i:04}"), 0))
+            .await?;
     }
     let mut tasks = Vec::new();
     for i in 0..50 {
         // A client each, so each has its own connections.
-        let api = Api::new(sim.api.base.clone());
+        let api = SimClient::new(sim.api.base());
         tasks.push(tokio::spawn(async move {
             let cluster = format!("cl-para{i:04}");
-            let v = api.set_ssl(&cluster, "YES").await;
+            let v = api
+                .set_ssl(&cluster, "YES")
+                .await
+                .expect("RunClusterCustomService");
             assert_eq!(v["ret_code"], 0, "{cluster}: {v}");
             assert_eq!(v["cluster_id"], json!(cluster));
             let d = api
@@ -220,7 +259,8 @@ async fn fifty_parallel_signed_clients_are_all_answered_correctly() {
                     ("zone", ZONE),
                     ("clusters.1", &cluster),
                 ])
-                .await;
+                .await
+                .expect("DescribeClusters");
             assert_eq!(d["cluster_set"][0]["cluster_id"], json!(cluster));
             v["job_id"].as_str().unwrap_or_default().to_string()
         }));
@@ -232,12 +272,12 @@ async fn fifty_parallel_signed_clients_are_all_answered_correctly() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 50, "job ids must be distinct");
-    let log = sim.api.requests().await;
+    let log = sim.api.requests().await?;
     assert_eq!(log.len(), 100);
     assert!(log.iter().all(|e| e["ret_code"] == 0));
     for i in 0..50 {
         assert_eq!(
-            sim.api.cluster(&format!("cl-para{i:04}")).await["ssl"],
+            sim.api.cluster(&format!("cl-para{i:04}")).await?["ssl"],
             true
         );
     }
@@ -245,4 +285,5 @@ async fn fifty_parallel_signed_clients_are_all_answered_correctly() {
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("state JSON");
     assert_eq!(saved["clusters"].as_object().map(|m| m.len()), Some(50));
+    Ok(())
 }

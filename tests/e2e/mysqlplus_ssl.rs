@@ -2,12 +2,12 @@
 //! qingcloud-sim. Each test proves one behaviour users rely on; the simulator's request log
 //! is the witness of what the provider actually asked QingCloud to do.
 
-mod support;
+use std::time::Duration;
 
-use std::time::{Duration, Instant};
+use qingcloud_sim::client::DeleteMode;
+use serde_json::json;
 
-use serde_json::{Value, json};
-use support::{SECRET_KEY, Sim, Workspace, hcl};
+use crate::support::{SECRET_KEY, Sim, Workspace, hcl, wait_until};
 
 const RUN: &str = "RunClusterCustomService";
 const ADDR: &str = "qingcloud_mysqlplus_ssl.db";
@@ -27,29 +27,6 @@ fn one(cluster: &str, enabled: bool, extra: &str) -> String {
 fn assert_plan_empty(ws: &Workspace) {
     let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(out.code(), Some(0), "expected an empty plan\n{out}");
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn jobs_of(sim: &Sim, cluster: &str) -> Vec<Value> {
-    sim.cluster(cluster)["jobs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Console toggles go through the job lifecycle; wait for them to land.
-fn console_ssl_and_wait(sim: &Sim, cluster: &str, enabled: bool) {
-    sim.console_ssl(cluster, enabled);
-    wait_until("the console's job", Duration::from_secs(20), || {
-        sim.cluster_ssl(cluster) == enabled
-    });
 }
 
 #[test]
@@ -126,8 +103,8 @@ fn import_by_id_and_by_block_leaves_an_empty_plan() {
     let sim = sim();
     sim.add_cluster("cl-imp00001", "pek3a", false);
     sim.add_cluster("cl-imp00002", "pek3a", false);
-    console_ssl_and_wait(&sim, "cl-imp00001", true);
-    console_ssl_and_wait(&sim, "cl-imp00002", true);
+    sim.console_ssl_and_wait("cl-imp00001", true);
+    sim.console_ssl_and_wait("cl-imp00002", true);
     sim.clear_requests();
 
     let ws = Workspace::new(Some(&sim));
@@ -168,7 +145,7 @@ fn a_console_toggle_shows_up_as_drift() {
     let ws = Workspace::new(Some(&sim));
     ws.write_config(&one("cl-drift001", true, ""));
     ws.tf_ok(&["apply", "-auto-approve"]);
-    console_ssl_and_wait(&sim, "cl-drift001", false);
+    sim.console_ssl_and_wait("cl-drift001", false);
     let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(out.code(), Some(2), "{out}");
     out.assert_contains("~ enabled");
@@ -184,7 +161,7 @@ fn a_deleted_cluster_leaves_state_and_destroy_is_quiet() {
     let ws = Workspace::new(Some(&sim));
     ws.write_config(&one("cl-gone0001", true, ""));
     ws.tf_ok(&["apply", "-auto-approve"]);
-    sim.delete_cluster("cl-gone0001", "deleted");
+    sim.delete_cluster("cl-gone0001", DeleteMode::Deleted);
     let out = ws.tf(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(out.code(), Some(2), "{out}");
     out.assert_contains("will be created");
@@ -203,7 +180,8 @@ fn a_failed_job_is_an_error_naming_it_and_the_state_does_not_claim_the_setting()
     let out = ws.tf_err(&["apply", "-auto-approve", "-no-color"]);
     out.assert_contains("failed");
     out.assert_contains("done with failure");
-    let job = jobs_of(&sim, "cl-fail0001")
+    let job = sim
+        .jobs("cl-fail0001")
         .last()
         .and_then(|j| j["job_id"].as_str().map(str::to_string))
         .unwrap_or_default();
@@ -274,7 +252,7 @@ fn a_job_outlasting_the_timeout_is_adopted_not_repeated() {
 }
 
 fn newest_job(sim: &Sim, cluster: &str) -> String {
-    jobs_of(sim, cluster)
+    sim.jobs(cluster)
         .last()
         .and_then(|j| j["job_id"].as_str().map(str::to_string))
         .unwrap_or_default()
@@ -298,7 +276,8 @@ fn sigint_during_a_wait_stops_terraform_and_costs_no_second_call() {
     assert!(!out.success(), "{out}");
     assert!(ws.resource(ADDR).is_none());
     // The job finishes in QingCloud; the next apply adopts it.
-    let job = jobs_of(&sim, "cl-intr0001")
+    let job = sim
+        .jobs("cl-intr0001")
         .last()
         .and_then(|j| j["job_id"].as_str().map(str::to_string))
         .unwrap_or_default();
@@ -332,7 +311,7 @@ fn transient_faults_at_a_high_rate_do_not_fail_or_repeat_anything() {
     for i in 0..5 {
         let id = format!("cl-flaky{i:04}");
         assert!(sim.cluster_ssl(&id), "{id}");
-        assert_eq!(jobs_of(&sim, &id).len(), 1, "{id}: exactly one job");
+        assert_eq!(sim.jobs(&id).len(), 1, "{id}: exactly one job");
     }
     sim.clear_faults();
     assert_plan_empty(&ws);

@@ -1,16 +1,16 @@
 //! Request verification: what QingCloud accepts and the ret_code it gives for what it refuses.
 
-#[path = "sim_support.rs"]
-mod support;
-
-use qingcloud_sim::SimOptions;
+use qingcloud_sim::client::{SimClient, signed_query};
+use qingcloud_sim::{SimOptions, SimServer};
+use reqwest::Method;
 use serde_json::json;
-use support::{Api, ZONE, sign, stamp_at_offset, start};
 
-async fn started() -> (qingcloud_sim::SimServer, Api) {
+use crate::support::{Error, TestResult, ZONE, cluster, stamp_at_offset, start};
+
+async fn started() -> Result<(SimServer, SimClient), Error> {
     let (server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-auth0001", 0).await;
-    (server, api)
+    api.add_cluster(&cluster("cl-auth0001", 0)).await?;
+    Ok((server, api))
 }
 
 const DESCRIBE: &[(&str, &str)] = &[
@@ -21,9 +21,9 @@ const DESCRIBE: &[(&str, &str)] = &[
 ];
 
 #[tokio::test]
-async fn signed_request_is_accepted_and_answered_in_shape() {
-    let (_server, api) = started().await;
-    let v = api.call(DESCRIBE).await;
+async fn signed_request_is_accepted_and_answered_in_shape() -> TestResult {
+    let (_server, api) = started().await?;
+    let v = api.call(DESCRIBE).await?;
     assert_eq!(v["ret_code"], 0, "{v}");
     assert_eq!(v["action"], "DescribeClustersResponse");
     assert_eq!(v["total_count"], 1);
@@ -38,63 +38,65 @@ async fn signed_request_is_accepted_and_answered_in_shape() {
             .as_str()
             .is_some_and(|t| t.len() == 20 && t.ends_with('Z'))
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn tampered_or_foreign_signatures_are_1200() {
-    let (_server, api) = started().await;
+async fn tampered_or_foreign_signatures_are_1200() -> TestResult {
+    let (_server, api) = started().await?;
     let q = api.query(DESCRIBE);
     // Change a signed value after signing.
     let tampered = q.replace("verbose=1", "verbose=0");
     assert_ne!(q, tampered);
-    assert_eq!(api.call_query(&tampered).await["ret_code"], 1200);
+    assert_eq!(api.call_query(&tampered).await?["ret_code"], 1200);
     // Another secret, and an unknown key.
-    let wrong_secret = sign(
-        &api.key,
+    let wrong_secret = signed_query(
+        api.key(),
         "not-the-secret",
         "GET",
         "/iaas/",
         DESCRIBE,
-        &support::now_stamp(),
+        &stamp_at_offset(0),
     );
-    assert_eq!(api.call_query(&wrong_secret).await["ret_code"], 1200);
-    let unknown_key = sign(
+    assert_eq!(api.call_query(&wrong_secret).await?["ret_code"], 1200);
+    let unknown_key = signed_query(
         "QYUNKNOWNKEY",
-        &api.secret,
+        api.secret(),
         "GET",
         "/iaas/",
         DESCRIBE,
-        &support::now_stamp(),
+        &stamp_at_offset(0),
     );
-    assert_eq!(api.call_query(&unknown_key).await["ret_code"], 1200);
+    assert_eq!(api.call_query(&unknown_key).await?["ret_code"], 1200);
     // Signed for another path.
-    let other_path = sign(
-        &api.key,
-        &api.secret,
+    let other_path = signed_query(
+        api.key(),
+        api.secret(),
         "GET",
         "/iaas",
         DESCRIBE,
-        &support::now_stamp(),
+        &stamp_at_offset(0),
     );
-    assert_eq!(api.call_query(&other_path).await["ret_code"], 1200);
+    assert_eq!(api.call_query(&other_path).await?["ret_code"], 1200);
     // The untouched request still passes, so the failures above are the tampering's doing.
-    assert_eq!(api.call_query(&q).await["ret_code"], 0);
+    assert_eq!(api.call_query(&q).await?["ret_code"], 0);
+    Ok(())
 }
 
 #[tokio::test]
-async fn path_without_slash_and_post_form_are_verified_as_received() {
-    let (_server, api) = started().await;
-    let q = sign(
-        &api.key,
-        &api.secret,
+async fn path_without_slash_and_post_form_are_verified_as_received() -> TestResult {
+    let (_server, api) = started().await?;
+    let q = signed_query(
+        api.key(),
+        api.secret(),
         "GET",
         "/iaas",
         DESCRIBE,
-        &support::now_stamp(),
+        &stamp_at_offset(0),
     );
     let v: serde_json::Value = api
-        .http
-        .get(format!("{}/iaas?{q}", api.base))
+        .http()
+        .get(format!("{}/iaas?{q}", api.base()))
         .send()
         .await
         .expect("send")
@@ -103,17 +105,17 @@ async fn path_without_slash_and_post_form_are_verified_as_received() {
         .expect("json");
     assert_eq!(v["ret_code"], 0, "{v}");
 
-    let body = sign(
-        &api.key,
-        &api.secret,
+    let body = signed_query(
+        api.key(),
+        api.secret(),
         "POST",
         "/iaas/",
         DESCRIBE,
-        &support::now_stamp(),
+        &stamp_at_offset(0),
     );
     let v: serde_json::Value = api
-        .http
-        .post(format!("{}/iaas/", api.base))
+        .http()
+        .post(format!("{}/iaas/", api.base()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
         .send()
@@ -123,71 +125,73 @@ async fn path_without_slash_and_post_form_are_verified_as_received() {
         .await
         .expect("json");
     assert_eq!(v["ret_code"], 0, "{v}");
+    Ok(())
 }
 
 #[tokio::test]
-async fn stale_or_future_time_stamp_is_1300_unless_expires_extends_it() {
-    let (_server, api) = started().await;
+async fn stale_or_future_time_stamp_is_1300_unless_expires_extends_it() -> TestResult {
+    let (_server, api) = started().await?;
     for offset in [-120, 120] {
-        let q = sign(
-            &api.key,
-            &api.secret,
+        let q = signed_query(
+            api.key(),
+            api.secret(),
             "GET",
             "/iaas/",
             DESCRIBE,
             &stamp_at_offset(offset),
         );
-        let v = api.call_query(&q).await;
+        let v = api.call_query(&q).await?;
         assert_eq!(v["ret_code"], 1300, "offset {offset}: {v}");
     }
-    let recent = sign(
-        &api.key,
-        &api.secret,
+    let recent = signed_query(
+        api.key(),
+        api.secret(),
         "GET",
         "/iaas/",
         DESCRIBE,
         &stamp_at_offset(-30),
     );
-    assert_eq!(api.call_query(&recent).await["ret_code"], 0);
+    assert_eq!(api.call_query(&recent).await?["ret_code"], 0);
 
     let expires = stamp_at_offset(300);
     let mut with_expires = DESCRIBE.to_vec();
     with_expires.push(("expires", &expires));
-    let q = sign(
-        &api.key,
-        &api.secret,
+    let q = signed_query(
+        api.key(),
+        api.secret(),
         "GET",
         "/iaas/",
         &with_expires,
         &stamp_at_offset(-600),
     );
-    assert_eq!(api.call_query(&q).await["ret_code"], 0);
+    assert_eq!(api.call_query(&q).await?["ret_code"], 0);
     let expired = stamp_at_offset(-5);
     let mut with_expired = DESCRIBE.to_vec();
     with_expired.push(("expires", &expired));
-    let q = sign(
-        &api.key,
-        &api.secret,
+    let q = signed_query(
+        api.key(),
+        api.secret(),
         "GET",
         "/iaas/",
         &with_expired,
         &stamp_at_offset(-600),
     );
-    assert_eq!(api.call_query(&q).await["ret_code"], 1300);
+    assert_eq!(api.call_query(&q).await?["ret_code"], 1300);
+    Ok(())
 }
 
 #[tokio::test]
-async fn missing_parameters_are_1100() {
-    let (_server, api) = started().await;
+async fn missing_parameters_are_1100() -> TestResult {
+    let (_server, api) = started().await?;
     // No zone.
-    let v = api.call(&[("action", "DescribeClusters")]).await;
+    let v = api.call(&[("action", "DescribeClusters")]).await?;
     assert_eq!(v["ret_code"], 1100, "{v}");
     assert!(
         v["message"].as_str().is_some_and(|m| m.contains("zone")),
         "{v}"
     );
     // No signature at all.
-    let v = api.call_query("action=DescribeClusters&zone=pek3a").await;
+    let v = api.call_query("action=DescribeClusters&zone=pek3a").await?;
     assert_eq!(v["ret_code"], 1100);
     // Action parameters.
     let v = api
@@ -196,39 +200,41 @@ async fn missing_parameters_are_1100() {
             ("zone", ZONE),
             ("cluster", "cl-auth0001"),
         ])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 1100, "{v}");
     let v = api
         .call(&[("action", "DescribeClusterJobs"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 1100, "{v}");
     let v = api
         .call(&[("action", "DescribeJobs"), ("zone", ZONE), ("limit", "ten")])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 1100, "{v}");
+    Ok(())
 }
 
 #[tokio::test]
-async fn unknown_action_is_1101() {
-    let (_server, api) = started().await;
+async fn unknown_action_is_1101() -> TestResult {
+    let (_server, api) = started().await?;
     let v = api
         .call(&[("action", "RunInstances"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 1101, "{v}");
     assert!(
         v["message"]
             .as_str()
             .is_some_and(|m| m.contains("RunInstances"))
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn another_zone_does_not_see_the_cluster() {
-    let (_server, api) = started().await;
-    let v = api.set_ssl("cl-auth0001", "YES").await;
+async fn another_zone_does_not_see_the_cluster() -> TestResult {
+    let (_server, api) = started().await?;
+    let v = api.set_ssl("cl-auth0001", "YES").await?;
     assert_eq!(v["ret_code"], 0, "{v}");
     let job_id = v["job_id"].as_str().unwrap_or_default().to_string();
-    api.wait_job(&job_id).await;
+    api.wait_job(&job_id).await?;
 
     let sp = r#"{"configssl":"NO"}"#;
     let v = api
@@ -240,7 +246,7 @@ async fn another_zone_does_not_see_the_cluster() {
             ("service", "configuring_SSL"),
             ("service_params", sp),
         ])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 2100, "{v}");
     let v = api
         .call(&[
@@ -248,7 +254,7 @@ async fn another_zone_does_not_see_the_cluster() {
             ("zone", "sh1a"),
             ("cluster", "cl-auth0001"),
         ])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 2100, "{v}");
     let v = api
         .call(&[
@@ -256,7 +262,7 @@ async fn another_zone_does_not_see_the_cluster() {
             ("zone", "sh1a"),
             ("clusters.1", "cl-auth0001"),
         ])
-        .await;
+        .await?;
     assert_eq!(v["total_count"], 0, "{v}");
     let v = api
         .call(&[
@@ -264,24 +270,25 @@ async fn another_zone_does_not_see_the_cluster() {
             ("zone", "sh1a"),
             ("jobs.1", &job_id),
         ])
-        .await;
+        .await?;
     assert_eq!(v["total_count"], 0, "{v}");
-    let v = api.set_ssl("cl-nosuch01", "YES").await;
+    let v = api.set_ssl("cl-nosuch01", "YES").await?;
     assert_eq!(v["ret_code"], 2100, "{v}");
+    Ok(())
 }
 
 #[tokio::test]
-async fn request_log_never_holds_the_signature() {
-    let (_server, api) = started().await;
-    api.call(DESCRIBE).await;
+async fn request_log_never_holds_the_signature() -> TestResult {
+    let (_server, api) = started().await?;
+    api.call(DESCRIBE).await?;
     let (status, _) = api
-        .admin(reqwest::Method::DELETE, "/_sim/requests", None)
-        .await;
+        .admin_request(Method::DELETE, "/_sim/requests", None)
+        .await?;
     assert_eq!(status, 204);
-    api.call(DESCRIBE).await;
+    api.call(DESCRIBE).await?;
     let tampered = api.query(DESCRIBE).replace("verbose=1", "verbose=2");
-    api.call_query(&tampered).await;
-    let log = api.requests().await;
+    api.call_query(&tampered).await?;
+    let log = api.requests().await?;
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0]["action"], "DescribeClusters");
     assert_eq!(log[0]["ret_code"], 0);
@@ -295,14 +302,15 @@ async fn request_log_never_holds_the_signature() {
     assert!(log.iter().all(|e| e["params"].get("signature").is_none()));
     assert!(
         log.iter()
-            .all(|e| e["params"]["access_key_id"] == json!(api.key))
+            .all(|e| e["params"]["access_key_id"] == json!(api.key()))
     );
+    Ok(())
 }
 
 /// The documentation's own request, signature hard-coded: the simulator must get past the
 /// signature check (so it computes what QingCloud computed) and stop at the 2013 timestamp.
 #[tokio::test]
-async fn official_documentation_request_passes_the_signature_check() {
+async fn official_documentation_request_passes_the_signature_check() -> TestResult {
     let options = SimOptions {
         access_keys: [(
             "QYACCESSKEYIDEXAMPLE".to_string(),
@@ -314,9 +322,10 @@ async fn official_documentation_request_passes_the_signature_check() {
     let (_server, api) = start(options).await;
     let query = "access_key_id=QYACCESSKEYIDEXAMPLE&action=RunInstances&count=1&image_id=centos64x86a&instance_name=demo&instance_type=small_b&login_mode=passwd&login_passwd=QingCloud20130712&signature_method=HmacSHA256&signature_version=1&time_stamp=2013-08-27T14%3A30%3A10Z&version=1&vxnets.1=vxnet-0&zone=pek3a";
     let good = format!("{query}&signature=byjccvWIvAftaq%2BoublemagH3bYAlDWxxLFAzAsyslw%3D");
-    assert_eq!(api.call_query(&good).await["ret_code"], 1300);
+    assert_eq!(api.call_query(&good).await?["ret_code"], 1300);
     let bad = format!("{query}&signature=cyjccvWIvAftaq%2BoublemagH3bYAlDWxxLFAzAsyslw%3D");
-    assert_eq!(api.call_query(&bad).await["ret_code"], 1200);
+    assert_eq!(api.call_query(&bad).await?["ret_code"], 1200);
     // The default key pair is not configured when explicit keys are given.
-    assert_eq!(api.call(DESCRIBE).await["ret_code"], 1200);
+    assert_eq!(api.call(DESCRIBE).await?["ret_code"], 1200);
+    Ok(())
 }

@@ -6,14 +6,16 @@
 //! exactly one configuring_SSL job, and nothing else may start one. No test re-runs `terraform
 //! apply` to get green, except the SIGKILL test, whose point is the second apply.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::unzip::read_zip;
-use support::{SECRET_KEY, Sim, Workspace, hcl, signal_pid};
+
+use crate::support::unzip::read_zip;
+use crate::support::{
+    SECRET_KEY, Sim, TfOutput, Workspace, child_processes, hcl, program_name, signal_pid,
+    wait_until,
+};
 
 const RUN: &str = "RunClusterCustomService";
 const TYPE: &str = "qingcloud_mysqlplus_ssl";
@@ -35,17 +37,6 @@ fn config(desired: &BTreeMap<String, bool>) -> String {
 
 fn address(cluster: &str) -> String {
     format!("{TYPE}.db[\"{cluster}\"]")
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Each cluster's jobs (admin shape), by cluster id.
@@ -511,7 +502,7 @@ fn submitted_count(sim: &Sim) -> usize {
 /// Starts `terraform apply`, waits until the simulator has accepted `jobs` more configuring_SSL
 /// jobs, checks they are all still running, SIGKILLs every provider process of that Terraform,
 /// and returns Terraform's (failed) output.
-fn apply_and_kill_the_provider(sim: &Sim, ws: &Workspace, jobs: usize) -> support::TfOutput {
+fn apply_and_kill_the_provider(sim: &Sim, ws: &Workspace, jobs: usize) -> TfOutput {
     let old: BTreeSet<String> = submitted(sim).into_values().flatten().collect();
     let total = old.len() + jobs;
     let mut child = ws.spawn_tf(&["apply", "-auto-approve", "-no-color"]);
@@ -538,7 +529,7 @@ fn apply_and_kill_the_provider(sim: &Sim, ws: &Workspace, jobs: usize) -> suppor
     let running: Vec<&String> = new
         .iter()
         .filter(|job| {
-            let j = sim.admin_ok("GET", &format!("/_sim/jobs/{job}"), None);
+            let j = sim.job(job);
             j["status"] == "pending" || j["status"] == "working"
         })
         .collect();
@@ -552,9 +543,9 @@ fn apply_and_kill_the_provider(sim: &Sim, ws: &Workspace, jobs: usize) -> suppor
         !pids.is_empty(),
         "found no terraform-provider-qingcloud process among the children of terraform (pid {}): {:?}",
         child.pid(),
-        support::child_processes(child.pid())
+        child_processes(child.pid())
             .into_iter()
-            .map(|p| (p, support::program_name(p)))
+            .map(|p| (p, program_name(p)))
             .collect::<Vec<_>>()
     );
     for &pid in &pids {
@@ -641,7 +632,7 @@ fn sigkill_of_the_provider_mid_apply_costs_no_second_job() {
     );
     let slow_job = first[slow][0].clone();
     assert_eq!(
-        sim.admin_ok("GET", &format!("/_sim/jobs/{slow_job}"), None)["status"],
+        sim.job(&slow_job)["status"],
         "working",
         "{slow}'s job should still run"
     );

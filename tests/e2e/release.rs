@@ -3,32 +3,18 @@
 //! zip, the manifest and SHA256SUMS, then install the zip's content from a `filesystem_mirror`
 //! with the real `terraform init` (offline) and read the schema through it.
 
-mod support;
-
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Workspace, hcl_string, terraform_path};
+
+use crate::support::{Workspace, hcl_string, repo, show, terraform_path};
 
 const NAME: &str = "terraform-provider-qingcloud";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const PROVIDER_ADDR: &str = "registry.terraform.io/qingcloud/qingcloud";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// `bash scripts/release ARGS --binary <debug build>`.
 fn release(args: &[&str]) -> Output {

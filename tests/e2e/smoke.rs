@@ -2,11 +2,9 @@
 //! newest (1.15.5) and the oldest (1.6.6) supported version, and that CLI runs a configuration.
 //! Also unit checks of the harness's own helpers.
 
-mod support;
-
-use support::{
-    TERRAFORM_OLDEST_VERSION, TERRAFORM_VERSION, Workspace, find_resource, hcl_string,
-    parse_http_response, strip_ansi,
+use crate::support::{
+    PROVIDER_MIRROR_VERSION, TERRAFORM_OLDEST_VERSION, TERRAFORM_VERSION, Workspace, find_resource,
+    hcl, hcl_string, strip_ansi,
 };
 
 fn assert_version(ws: &Workspace, expected: &str) {
@@ -92,12 +90,6 @@ fn harness_helpers() {
         "Apply ok"
     );
 
-    let raw = b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}";
-    assert_eq!(parse_http_response(raw), Ok((201, "{}".to_string())));
-    let raw =
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-    assert_eq!(parse_http_response(raw), Ok((200, "abcde".to_string())));
-
     assert_eq!(hcl_string(r#"a"b\c${x}"#), r#""a\"b\\c$${x}""#);
 
     let state = serde_json::json!({"values": {"root_module": {
@@ -121,10 +113,10 @@ fn harness_helpers() {
 fn init_from_provider_mirror() {
     for mut ws in [Workspace::new(None), Workspace::new_oldest(None)] {
         ws.use_provider_mirror();
-        ws.write_config(&support::hcl("output \"x\" {\n  value = 1\n}\n"));
+        ws.write_config(&hcl("output \"x\" {\n  value = 1\n}\n"));
         ws.tf_ok(&["init", "-no-color"]).assert_contains(&format!(
             "Installed qingcloud/qingcloud v{}",
-            support::PROVIDER_MIRROR_VERSION
+            PROVIDER_MIRROR_VERSION
         ));
         let lock = ws.read_file(".terraform.lock.hcl");
         assert!(

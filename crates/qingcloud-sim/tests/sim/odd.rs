@@ -1,21 +1,22 @@
 //! Odd answers (`odd_answers` in the faults) and raw job overrides: what a client sees, that the
 //! request still acted and was logged, and that a held request blocks nothing else.
 
-#[path = "sim_support.rs"]
-mod support;
-
 use qingcloud_sim::SimOptions;
+use qingcloud_sim::client::{Faults, JobPatch, SeedRequest, SimClient};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::{Api, ZONE, job_ids, start};
 
-async fn set_odd(api: &Api, odd: Value) {
-    let (s, v) = api.put("/_sim/faults", json!({ "odd_answers": odd })).await;
-    assert_eq!(s, 200, "{v}");
+use crate::support::{TestResult, ZONE, cluster, job_ids, start};
+
+async fn set_odd(api: &SimClient, odd: Value) -> TestResult {
+    let faults: Faults = serde_json::from_value(json!({ "odd_answers": odd })).expect("faults");
+    api.set_faults(&faults).await?;
+    Ok(())
 }
 
 /// A signed GET whatever comes back: (HTTP status, content type, body text).
-async fn raw_call(api: &Api, params: &[(&str, &str)]) -> (u16, String, String) {
+async fn raw_call(api: &SimClient, params: &[(&str, &str)]) -> (u16, String, String) {
     let resp = api.raw(&api.query(params)).await.expect("request");
     let status = resp.status().as_u16();
     let content_type = resp
@@ -36,24 +37,28 @@ fn cluster_jobs(cluster: &str) -> [(&str, &str); 3] {
 }
 
 #[tokio::test]
-async fn set_kinds_and_a_missing_ret_code_reshape_json_answers() {
+async fn set_kinds_and_a_missing_ret_code_reshape_json_answers() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-odd00001", 0).await;
-    api.seed_jobs("cl-odd00001", 3).await;
+    api.add_cluster(&cluster("cl-odd00001", 0)).await?;
+    let three = SeedRequest {
+        count: 3,
+        service: None,
+    };
+    api.seed_jobs("cl-odd00001", &three).await?;
     set_odd(
         &api,
         json!({"DescribeClusterJobs": "no_set", "DescribeClusters": "duplicate_set", "DescribeJobs": "no_ret_code"}),
     )
-    .await;
+    .await?;
 
-    let v = api.call(&cluster_jobs("cl-odd00001")).await;
+    let v = api.call(&cluster_jobs("cl-odd00001")).await?;
     assert_eq!(v["ret_code"], 0, "{v}");
     assert_eq!(v["total_count"], 3);
     assert!(v.get("job_set").is_none(), "{v}");
 
     let v = api
         .call(&[("action", "DescribeClusters"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 0);
     assert_eq!(v["total_count"], 1);
     let set = v["cluster_set"].as_array().cloned().unwrap_or_default();
@@ -62,13 +67,13 @@ async fn set_kinds_and_a_missing_ret_code_reshape_json_answers() {
 
     let v = api
         .call(&[("action", "DescribeJobs"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert!(v.is_object() && v.get("ret_code").is_none(), "{v}");
     assert_eq!(job_ids(&v).len(), 3);
 
     let odd: Vec<Value> = api
         .requests()
-        .await
+        .await?
         .into_iter()
         .filter(|r| r["outcome"] == "odd")
         .collect();
@@ -81,13 +86,15 @@ async fn set_kinds_and_a_missing_ret_code_reshape_json_answers() {
         odd.iter()
             .all(|r| r["fault"] == "odd_answer" && r["ret_code"] == 0 && r["http_status"] == 200)
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn html_and_empty_bodies_come_with_http_200_but_only_after_the_signature_check() {
+async fn html_and_empty_bodies_come_with_http_200_but_only_after_the_signature_check() -> TestResult
+{
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-odd00002", 0).await;
-    set_odd(&api, json!({"*": "html", "DescribeJobs": "empty"})).await;
+    api.add_cluster(&cluster("cl-odd00002", 0)).await?;
+    set_odd(&api, json!({"*": "html", "DescribeJobs": "empty"})).await?;
 
     let (s, ct, body) = raw_call(&api, &cluster_jobs("cl-odd00002")).await;
     assert_eq!((s, ct.as_str()), (200, "text/html"));
@@ -98,20 +105,21 @@ async fn html_and_empty_bodies_come_with_http_200_but_only_after_the_signature_c
     // A request that fails the signature check gets the ordinary JSON error.
     let query = api.query(&[("action", "DescribeJobs"), ("zone", ZONE)]);
     let tampered = query.replace("zone=pek3a", "zone=pek3b");
-    let v = api.call_query(&tampered).await;
+    let v = api.call_query(&tampered).await?;
     assert_eq!(v["ret_code"], 1200, "{v}");
     // So does an unknown action.
     let v = api
         .call(&[("action", "DescribeNothing"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert_eq!(v["ret_code"], 1101, "{v}");
+    Ok(())
 }
 
 #[tokio::test]
-async fn an_odd_answer_to_run_cluster_custom_service_still_starts_the_job() {
+async fn an_odd_answer_to_run_cluster_custom_service_still_starts_the_job() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-odd00003", 0).await;
-    set_odd(&api, json!({"RunClusterCustomService": "empty"})).await;
+    api.add_cluster(&cluster("cl-odd00003", 0)).await?;
+    set_odd(&api, json!({"RunClusterCustomService": "empty"})).await?;
     let sp = r#"{"configssl":"YES"}"#;
     let (s, _, body) = raw_call(
         &api,
@@ -126,24 +134,25 @@ async fn an_odd_answer_to_run_cluster_custom_service_still_starts_the_job() {
     )
     .await;
     assert_eq!((s, body.as_str()), (200, ""));
-    let c = api.cluster("cl-odd00003").await;
+    let c = api.cluster("cl-odd00003").await?;
     assert_eq!(c["jobs"].as_array().map(Vec::len), Some(1), "{c}");
-    let logged = api.requests().await;
+    let logged = api.requests().await?;
     assert_eq!(logged[0]["odd_answer"], "empty");
     assert_eq!(logged[0]["job_id"], c["jobs"][0]["job_id"]);
+    Ok(())
 }
 
 #[tokio::test]
-async fn hang_holds_one_request_without_blocking_others_or_shutdown() {
+async fn hang_holds_one_request_without_blocking_others_or_shutdown() -> TestResult {
     let (server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-odd00004", 0).await;
-    set_odd(&api, json!({"DescribeJobs": "hang"})).await;
+    api.add_cluster(&cluster("cl-odd00004", 0)).await?;
+    set_odd(&api, json!({"DescribeJobs": "hang"})).await?;
     let impatient = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_millis(300))
         .build()
         .expect("client");
-    let url = |q: String| format!("{}/iaas/?{q}", api.base);
+    let url = |q: String| format!("{}/iaas/?{q}", api.base());
     let query = api.query(&[("action", "DescribeJobs"), ("zone", ZONE)]);
     let started = Instant::now();
     let err = impatient.get(url(query)).send().await;
@@ -153,11 +162,11 @@ async fn hang_holds_one_request_without_blocking_others_or_shutdown() {
     // Meanwhile everything else answers.
     let v = api
         .call(&[("action", "DescribeClusters"), ("zone", ZONE)])
-        .await;
+        .await?;
     assert_eq!(v["total_count"], 1);
     let hung: Vec<Value> = api
         .requests()
-        .await
+        .await?
         .into_iter()
         .filter(|r| r["odd_answer"] == "hang")
         .collect();
@@ -176,7 +185,7 @@ async fn hang_holds_one_request_without_blocking_others_or_shutdown() {
     for _ in 0..200 {
         held_now = api
             .requests()
-            .await
+            .await?
             .iter()
             .filter(|r| r["odd_answer"] == "hang")
             .count();
@@ -201,25 +210,29 @@ async fn hang_holds_one_request_without_blocking_others_or_shutdown() {
         outcome.is_err(),
         "a held request gets no answer: {outcome:?}"
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn patched_jobs_serve_a_raw_directive_and_status() {
+async fn patched_jobs_serve_a_raw_directive_and_status() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
-    api.add_cluster("cl-odd00005", 0).await;
-    let v = api.set_ssl("cl-odd00005", "YES").await;
+    api.add_cluster(&cluster("cl-odd00005", 0)).await?;
+    let v = api.set_ssl("cl-odd00005", "YES").await?;
     let id = v["job_id"].as_str().unwrap_or_default().to_string();
-    let path = format!("/_sim/jobs/{id}");
-    let (s, v) = api
-        .patch(&path, json!({"directive": "{not json", "status": "paused"}))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let job = api.job(&id).await;
+    api.patch_job(
+        &id,
+        &JobPatch {
+            directive: Some(Some("{not json".into())),
+            status: Some(Some("paused".into())),
+        },
+    )
+    .await?;
+    let job = api.describe_job(&id).await?;
     assert_eq!(
         (job["directive"].as_str(), job["status"].as_str()),
         (Some("{not json"), Some("paused"))
     );
-    let v = api.call(&cluster_jobs("cl-odd00005")).await;
+    let v = api.call(&cluster_jobs("cl-odd00005")).await?;
     assert_eq!(v["job_set"][0]["status"], "paused");
     let v = api
         .call(&[
@@ -227,51 +240,71 @@ async fn patched_jobs_serve_a_raw_directive_and_status() {
             ("zone", ZONE),
             ("status.1", "paused"),
         ])
-        .await;
+        .await?;
     assert_eq!(job_ids(&v), [id.as_str()]);
     // Underneath, the job ran its course.
-    assert_eq!(api.cluster("cl-odd00005").await["ssl"], true);
+    assert_eq!(api.cluster("cl-odd00005").await?["ssl"], true);
 
-    let (s, _) = api.patch(&path, json!({"status": null})).await;
-    assert_eq!(s, 200);
-    let job = api.job(&id).await;
+    let restore_status = JobPatch {
+        status: Some(None),
+        ..JobPatch::default()
+    };
+    api.patch_job(&id, &restore_status).await?;
+    let job = api.describe_job(&id).await?;
     assert_eq!(
         (job["directive"].as_str(), job["status"].as_str()),
         (Some("{not json"), Some("successful"))
     );
-    api.patch(&path, json!({"directive": null})).await;
+    let restore_directive = JobPatch {
+        directive: Some(None),
+        ..JobPatch::default()
+    };
+    api.patch_job(&id, &restore_directive).await?;
+    let job = api.describe_job(&id).await?;
     let directive: Value =
-        serde_json::from_str(api.job(&id).await["directive"].as_str().unwrap_or_default())
-            .unwrap_or_default();
+        serde_json::from_str(job["directive"].as_str().unwrap_or_default()).unwrap_or_default();
     assert_eq!(directive["service"], "configuring_SSL");
 
-    assert_eq!(
-        api.patch("/_sim/jobs/j-nosuchjob", json!({"status": "x"}))
-            .await
-            .0,
-        404
-    );
-    assert_eq!(api.patch(&path, json!({"stauts": "x"})).await.0, 400);
+    let status_x = JobPatch {
+        status: Some(Some("x".into())),
+        ..JobPatch::default()
+    };
+    let unknown = api.patch_job("j-nosuchjob", &status_x).await;
+    assert_eq!(unknown.err().and_then(|e| e.status()), Some(404));
+    let path = format!("/_sim/jobs/{id}");
+    let misspelt = json!({"stauts": "x"});
+    let (s, _) = api
+        .admin_request(Method::PATCH, &path, Some(&misspelt))
+        .await?;
+    assert_eq!(s, 400);
+    Ok(())
 }
 
 #[tokio::test]
-async fn odd_answers_are_validated() {
+async fn odd_answers_are_validated() -> TestResult {
     let (_server, api) = start(SimOptions::default()).await;
     for bad in [
         json!({"DescribeJob": "empty"}),
         json!({"*": "garbled"}),
         json!({"DescribeJobs": 1}),
     ] {
-        let (s, v) = api.put("/_sim/faults", json!({ "odd_answers": bad })).await;
+        let body = json!({ "odd_answers": bad });
+        let (s, v) = api
+            .admin_request(Method::PUT, "/_sim/faults", Some(&body))
+            .await?;
         assert_eq!(s, 400, "{bad}: {v}");
     }
-    set_odd(&api, json!({"DescribeJobs": "hang", "*": "no_set"})).await;
+    set_odd(&api, json!({"DescribeJobs": "hang", "*": "no_set"})).await?;
+    let odd = |faults: Faults| serde_json::to_value(faults.odd_answers).unwrap_or_default();
     assert_eq!(
-        api.get("/_sim/faults").await["odd_answers"],
+        odd(api.faults().await?),
         json!({"*": "no_set", "DescribeJobs": "hang"})
     );
     // Replacing the faults without odd_answers clears them.
-    let (s, _) = api.put("/_sim/faults", json!({})).await;
+    let (s, _) = api
+        .admin_request(Method::PUT, "/_sim/faults", Some(&json!({})))
+        .await?;
     assert_eq!(s, 200);
-    assert_eq!(api.get("/_sim/faults").await["odd_answers"], json!({}));
+    assert_eq!(odd(api.faults().await?), json!({}));
+    Ok(())
 }
