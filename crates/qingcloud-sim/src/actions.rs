@@ -1,35 +1,14 @@
 //! The QingCloud actions the provider uses, run on a verified request.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
+use super::answer::{Answer, answer, unknown_action};
 use super::describe;
 use super::error::ApiError;
 use super::job::{Origin, ROLE, SSL_SERVICE};
 use super::jobs::{self, JobRequest};
 use super::params::Params;
 use super::store::World;
-
-/// A successful answer, and the job it created if any (for the request log).
-pub(crate) struct Answer {
-    pub body: Map<String, Value>,
-    pub job_id: Option<String>,
-    pub changed: bool,
-}
-
-pub(crate) fn answer(body: Value) -> Answer {
-    Answer {
-        body: body.as_object().cloned().unwrap_or_default(),
-        job_id: None,
-        changed: false,
-    }
-}
-
-pub(crate) fn is_known(action: &str) -> bool {
-    matches!(
-        action,
-        "RunClusterCustomService" | "DescribeJobs" | "DescribeClusters" | "DescribeClusterJobs"
-    )
-}
 
 pub(crate) fn run(
     action: &str,
@@ -45,13 +24,6 @@ pub(crate) fn run(
         "DescribeClusterJobs" => describe::cluster_jobs(params, zone, world, now),
         other => Err(unknown_action(other)),
     }
-}
-
-pub(crate) fn unknown_action(action: &str) -> ApiError {
-    ApiError::new(
-        1101,
-        format!("InvalidAction, the action [{action}] is not supported"),
-    )
 }
 
 fn run_custom_service(

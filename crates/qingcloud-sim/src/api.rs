@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::actions;
+use super::answer;
 use super::auth;
 use super::clock::format_iso;
 use super::conn::Connection;
@@ -175,7 +176,7 @@ fn act(
     method: &str,
     path: &str,
     params: &Params,
-) -> (Result<actions::Answer, ApiError>, Option<OddAnswer>) {
+) -> (Result<answer::Answer, ApiError>, Option<OddAnswer>) {
     match verified_action(shared, method, path, params) {
         Ok(action) => {
             let odd = shared.odd_answer(action);
@@ -195,13 +196,13 @@ fn verified_action<'p>(
     let now_secs = super::clock::now_ms().div_euclid(1000);
     auth::verify(method, path, params, shared.keys(), now_secs)?;
     let action = params.required("action")?;
-    if !actions::is_known(action) {
-        return Err(actions::unknown_action(action));
+    if !answer::is_known(action) {
+        return Err(answer::unknown_action(action));
     }
     Ok(action)
 }
 
-fn run(shared: &Shared, action: &str, params: &Params) -> Result<actions::Answer, ApiError> {
+fn run(shared: &Shared, action: &str, params: &Params) -> Result<answer::Answer, ApiError> {
     shared.with_world(
         |world, now| match actions::run(action, params, world, now) {
             Ok(answer) => {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::actions::{Answer, answer};
+use super::answer::{Answer, answer};
 use super::error::ApiError;
 use super::job::Job;
 use super::params::Params;

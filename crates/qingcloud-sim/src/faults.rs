@@ -93,7 +93,7 @@ impl Faults {
         if let Some(action) = self
             .odd_answers
             .keys()
-            .find(|a| *a != "*" && !super::actions::is_known(a))
+            .find(|a| *a != "*" && !super::answer::is_known(a))
         {
             return Err(format!(
                 "odd_answers: unknown action {action:?} (use an action name or \"*\")"
@@ -102,7 +102,7 @@ impl Faults {
         if let Some(t) = self
             .error_requests
             .iter()
-            .find(|t| !super::actions::is_known(&t.action) || t.code <= 0)
+            .find(|t| !super::answer::is_known(&t.action) || t.code <= 0)
         {
             return Err(format!(
                 "error_requests: unknown action {:?} or code {} (a known action and a positive ret_code)",

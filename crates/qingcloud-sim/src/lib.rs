@@ -8,6 +8,7 @@
 mod actions;
 mod admin;
 mod admin_types;
+mod answer;
 mod api;
 mod auth;
 pub mod cli;

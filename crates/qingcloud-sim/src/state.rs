@@ -2,7 +2,9 @@
 //! synchronous work, never across an await, so thousands of concurrent requests stay correct.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
+
+use qingcloud::sync::lock;
 use tokio::sync::watch;
 
 use super::clock::now_ms;
@@ -23,11 +25,6 @@ pub(crate) struct Shared {
     store: Option<Store>,
     log: Mutex<RequestLog>,
     stopping: watch::Sender<bool>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must not take the whole simulator down with it.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn rng_for(faults: &Faults) -> fastrand::Rng {

@@ -89,7 +89,7 @@ impl Store {
     /// leaves a half-written state behind. No fsync: surviving a power cut is not worth
     /// slowing every request of a test run.
     pub(crate) fn save(&self, revision: u64, snapshot: &str) {
-        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = qingcloud::sync::lock(&self.written);
         if revision <= *written && revision != 0 {
             return;
         }
