@@ -97,7 +97,7 @@ async fn create_cluster(State(shared): Sh, bytes: Bytes) -> Response {
         }
         let mut cluster = Cluster::new(new.cluster_id.clone(), new.zone, app_id, now);
         if new.ssl {
-            cluster = cluster.with_ssl_on(world.clock.stamp(now));
+            cluster = cluster.with_ssl_on(world.clock.stamp(now, None));
         }
         cluster.job_duration_ms = new.job_duration_ms;
         if let Some(name) = new.name {

@@ -24,7 +24,7 @@ pub(crate) fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<
         .get(req.cluster_id)
         .ok_or_else(|| ApiError::not_found(req.cluster_id))?;
     check(cluster, &req, now)?;
-    let created_ms = world.clock.stamp(now);
+    let created_ms = world.clock.stamp(now, cluster.newest_job_ms());
     let cluster = world
         .clusters
         .get_mut(req.cluster_id)

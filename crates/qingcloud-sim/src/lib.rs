@@ -100,7 +100,7 @@ fn seed_cluster(world: &mut World, seed: &ClusterSeed, now: i64) -> Result<(), S
         now,
     );
     if seed.ssl {
-        c = c.with_ssl_on(world.clock.stamp(now));
+        c = c.with_ssl_on(world.clock.stamp(now, None));
     }
     c.job_duration_ms = seed.job_duration_ms;
     world.clusters.insert(seed.cluster_id.clone(), c);
@@ -114,7 +114,6 @@ pub async fn serve(listener: TcpListener, options: SimOptions) -> Result<SimServ
         Some(store) => store.load()?.unwrap_or_default(),
         None => World::default(),
     };
-    world.catch_up_clock();
     let now = world.clock.now(clock::now_ms());
     for seed in &options.clusters {
         seed_cluster(&mut world, seed, now)?;

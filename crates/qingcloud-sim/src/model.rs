@@ -42,6 +42,11 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// When its newest job was created (the job clock keeps the next one in a later second).
+    pub(crate) fn newest_job_ms(&self) -> Option<i64> {
+        self.jobs.iter().map(|j| j.created_ms).max()
+    }
+
     pub(crate) fn new(cluster_id: String, zone: String, app_id: String, now: i64) -> Self {
         Self {
             name: cluster_id.clone(),

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::admin_types::SeedRequest;
 use super::job::{BACKUP_ACTION, Fate, Job, Origin, new_job_id};
+use super::model::Cluster;
 use super::store::World;
 
 /// Enough for any paging test; bounds the memory one request can take.
@@ -81,7 +82,11 @@ pub(crate) fn seed(
         )));
     }
     let count = i64::try_from(req.count).unwrap_or(i64::MAX);
-    let first_ms = world.clock.reserve_block(now, count);
+    let newest = world
+        .clusters
+        .get(cluster_id)
+        .and_then(Cluster::newest_job_ms);
+    let first_ms = world.clock.reserve_block(now, count, newest);
     let Some(cluster) = world.clusters.get_mut(cluster_id) else {
         return Err(SeedError::NotFound);
     };
@@ -162,7 +167,7 @@ mod tests {
     fn seeded_jobs_are_newer_than_old_ones_and_older_than_new_ones() {
         let mut w = world_with("cl-a");
         let now = 1_000_000_000;
-        let at = w.clock.stamp(now);
+        let at = w.clock.stamp(now, None);
         if let Some(c) = w.clusters.remove("cl-a") {
             w.clusters.insert("cl-a".into(), c.with_ssl_on(at));
         }
@@ -183,7 +188,8 @@ mod tests {
         assert!(jobs.iter().any(|j| j.job_action == BACKUP_ACTION));
         assert!(jobs.iter().any(|j| j.service == "add_user"));
         assert!(w.clusters["cl-a"].ssl);
-        let later = w.clock.stamp(w.clock.now(now + 20));
+        let newest = w.clusters["cl-a"].newest_job_ms();
+        let later = w.clock.stamp(w.clock.now(now + 20), newest);
         assert!(later / 1000 > seeded.last.created_ms / 1000);
         assert!(seeded.last.created_ms <= w.clock.now(now + 20));
     }

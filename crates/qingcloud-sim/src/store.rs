@@ -40,21 +40,6 @@ pub(crate) struct World {
     pub clock: JobClock,
 }
 
-impl World {
-    /// Makes the job clock account for jobs it has not seen (a state file from before it).
-    pub(crate) fn catch_up_clock(&mut self) {
-        let newest = self
-            .clusters
-            .values()
-            .flat_map(|c| c.jobs.iter())
-            .map(|j| j.created_ms)
-            .max();
-        if let Some(ms) = newest {
-            self.clock.observe(ms);
-        }
-    }
-}
-
 pub(crate) struct Store {
     path: PathBuf,
     /// Revision last written. Snapshots are taken under the state lock but written outside it,
