@@ -8,7 +8,7 @@ use tfplugin::framework::{
 };
 use tfplugin::path;
 
-pub fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
@@ -66,14 +66,14 @@ pub fn schema() -> Schema {
 }
 
 /// Offline checks of the block (values may be unknown): its shape, then each setting's rule.
-pub fn validate(config: &Value) -> Diagnostics {
+pub(super) fn validate(config: &Value) -> Diagnostics {
     match Config::from_value(config) {
         Ok(config) => validate_config(&config),
         Err(diags) => diags,
     }
 }
 
-pub fn validate_config(config: &Config) -> Diagnostics {
+pub(super) fn validate_config(config: &Config) -> Diagnostics {
     let mut diags = Diagnostics::default();
     if let Some(zone) = config.zone.as_str()
         && !zone_is_valid(zone)
@@ -108,7 +108,7 @@ pub fn validate_config(config: &Config) -> Diagnostics {
 const JOB_HISTORY_MAX: i64 = 1_000_000;
 
 /// `job_history_limit` when set and known; an error when it is not a sane whole number.
-pub fn job_history_limit(config: &Config) -> Result<Option<u32>, Diagnostic> {
+pub(super) fn job_history_limit(config: &Config) -> Result<Option<u32>, Diagnostic> {
     let Some(n) = config.job_history_limit.known() else {
         return Ok(None);
     };

@@ -119,7 +119,7 @@ pub(super) fn identity_schema() -> IdentitySchema {
 }
 
 /// Cluster IDs are `cl-` and lower-case letters and digits.
-pub fn cluster_id_is_valid(id: &str) -> bool {
+pub(super) fn cluster_id_is_valid(id: &str) -> bool {
     ids::is_cluster_id(id)
 }
 
@@ -133,7 +133,7 @@ fn quoted(id: &str) -> String {
     format!("{head:?}... ({} characters)", id.chars().count())
 }
 
-pub fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
+pub(super) fn cluster_id_error(id: &str, path: AttributePath) -> Diagnostic {
     Diagnostic::error(
         "Invalid cluster ID",
         format!(

@@ -7,11 +7,11 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tonic::transport::server::Connected;
 
-pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
-pub struct Conn(pub Box<dyn Io>);
+pub(crate) struct Conn(pub Box<dyn Io>);
 
 impl Connected for Conn {
     // Nothing downstream needs peer addresses or certificates: the one client was pinned.

@@ -11,14 +11,17 @@ mod proto {
 use proto::Empty;
 use proto::grpc_controller_server::{GrpcController, GrpcControllerServer};
 
-pub struct Controller {
+pub(crate) struct Controller {
     stop: CancellationToken,
     /// In --debug mode the server outlives Terraform runs and stops only on Ctrl-C.
     ignore_shutdown: bool,
 }
 
 impl Controller {
-    pub fn service(stop: CancellationToken, ignore_shutdown: bool) -> GrpcControllerServer<Self> {
+    pub(crate) fn service(
+        stop: CancellationToken,
+        ignore_shutdown: bool,
+    ) -> GrpcControllerServer<Self> {
         GrpcControllerServer::new(Controller {
             stop,
             ignore_shutdown,

@@ -21,13 +21,13 @@ const UNNAMED_MIN_AGE: Duration = Duration::from_secs(60);
 
 /// A bound, listening socket, still in std form: binding happens before the async runtime
 /// starts, while the process has a single thread (see `bind_unix`).
-pub enum Bound {
+pub(crate) enum Bound {
     Unix(UnixListener, SocketFile),
     Tcp(TcpListener),
 }
 
 impl Bound {
-    pub fn address(&self) -> io::Result<Address> {
+    pub(crate) fn address(&self) -> io::Result<Address> {
         match self {
             Bound::Unix(_, file) => Ok(Address::Unix(file.path.clone())),
             Bound::Tcp(l) => Ok(Address::Tcp(l.local_addr()?)),
@@ -37,7 +37,7 @@ impl Bound {
 
 /// Removes the socket file when dropped, so a clean exit leaves nothing in $TMPDIR.
 #[derive(Debug)]
-pub struct SocketFile {
+pub(crate) struct SocketFile {
     path: PathBuf,
 }
 
@@ -48,7 +48,7 @@ impl Drop for SocketFile {
 }
 
 /// Unix socket first (what go-plugin does on Unix); TCP only when that fails.
-pub fn bind(
+pub(crate) fn bind(
     socket_dir: &Path,
     provider_name: &str,
     min_port: u16,
@@ -73,7 +73,7 @@ pub fn bind(
 /// users out. The mode comes from the umask at bind time; setting it afterwards would leave a
 /// window in which the socket is already listening with the default mode. The umask is
 /// process-wide, so this must run before other threads exist.
-pub fn bind_unix(dir: &Path, provider_name: &str) -> io::Result<(UnixListener, SocketFile)> {
+pub(crate) fn bind_unix(dir: &Path, provider_name: &str) -> io::Result<(UnixListener, SocketFile)> {
     let prefix = socket_prefix(provider_name);
     let mut last_err = io::Error::other("no socket name tried");
     for _ in 0..8 {
@@ -145,7 +145,7 @@ fn process_exists(pid: u32) -> bool {
 /// provider makes; it is a socket (not a symlink or anything else); it belongs to this user;
 /// the process named in it no longer exists (for old names without a pid: it is over a
 /// minute old); and connecting to it is refused, i.e. nobody listens on it.
-pub fn remove_stale_sockets(dir: &Path, provider_name: &str) -> usize {
+pub(crate) fn remove_stale_sockets(dir: &Path, provider_name: &str) -> usize {
     let prefix = socket_prefix(provider_name);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -196,7 +196,7 @@ pub fn remove_stale_sockets(dir: &Path, provider_name: &str) -> usize {
 }
 
 /// Loopback only; starts at a random port of the range so parallel plugin starts rarely collide.
-pub fn bind_tcp(min_port: u16, max_port: u16) -> io::Result<TcpListener> {
+pub(crate) fn bind_tcp(min_port: u16, max_port: u16) -> io::Result<TcpListener> {
     let span = u32::from(max_port - min_port) + 1;
     let start = fastrand::u32(..span);
     let mut last_err = io::Error::other("empty port range");

@@ -107,7 +107,7 @@ fn spawn_acceptor(
 /// Serves `routes` plus the go-plugin services (health, GRPCController) until `stop` fires.
 /// `on_ready` runs once everything is set up and before the first connection is served: that is
 /// where the handshake line is printed.
-pub async fn serve(
+pub(crate) async fn serve(
     bound: &Bound,
     tls: Option<Arc<rustls::ServerConfig>>,
     routes: Routes,
@@ -153,7 +153,7 @@ pub async fn serve(
 /// SIGTERM always stops gracefully (so the socket file is removed); SIGINT only in debug mode,
 /// because Terraform forwards Ctrl-C to the whole process group and stops providers with the
 /// StopProvider RPC instead.
-pub fn spawn_signal_watch(stop: CancellationToken, debug: bool) -> io::Result<()> {
+pub(crate) fn spawn_signal_watch(stop: CancellationToken, debug: bool) -> io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = if debug {
