@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::error::ApiError;
 use super::faults::Faults;
-use super::job::{MYSQL_PLUS_APP, Origin};
+use super::job::{MYSQL_PLUS_APP, Origin, ROLE, SSL_SERVICE};
 use super::jobs::{self, JobRequest};
 use super::model::{CLUSTER_STATUSES, Cluster, valid_app_id, valid_cluster_id, valid_zone};
 use super::seed::{self, SeedError, SeedRequest};
@@ -272,6 +272,9 @@ async fn console_ssl(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) ->
             JobRequest {
                 cluster_id: &id,
                 zone: None,
+                service: SSL_SERVICE,
+                role: ROLE,
+                duration_percent: 100,
                 enable_ssl: req.enabled,
                 service_params: json!({"configssl": setting}).to_string(),
                 origin: Origin::Console,
