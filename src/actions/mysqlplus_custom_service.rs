@@ -94,9 +94,11 @@ pub(crate) fn schema() -> Schema {
                     strings(),
                     Presence::Optional,
                     "Parameters that are secrets (`passwd`, `http_password`): never shown in \
-                     plans, progress, logs or messages.",
+                     plans, progress, logs or messages, and never stored (write-only: it \
+                     accepts ephemeral values, and plan files do not keep it).",
                 )
-                .sensitive(),
+                .sensitive()
+                .write_only(),
                 Attribute::new(
                     "timeout",
                     Type::String,

@@ -76,7 +76,7 @@ fn attribute(a: &fw::Attribute) -> wire::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: wire::StringKind::Markdown as i32,
         deprecated: a.deprecated,
-        write_only: false,
+        write_only: a.write_only,
     }
 }
 

@@ -41,7 +41,9 @@ fn echo_schema() -> fw::Schema {
                     Type::Map(Box::new(Type::String)),
                     Presence::Optional,
                     "tags",
-                ),
+                )
+                .sensitive()
+                .write_only(),
             ],
             ..Block::default()
         },
@@ -203,6 +205,8 @@ async fn the_action_schema_always_carries_its_block_and_metadata_names_it() {
     let block = action.schema.as_ref().unwrap().block.as_ref().unwrap();
     let names: Vec<_> = block.attributes.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["mode", "lines", "tags"]);
+    assert!(block.attributes[2].write_only && block.attributes[2].sensitive);
+    assert!(!block.attributes[0].write_only);
     let meta = c
         .get_metadata(wire::get_metadata::Request {})
         .await
