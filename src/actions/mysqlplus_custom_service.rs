@@ -52,8 +52,8 @@ pub(crate) fn schema() -> Schema {
         block: Block {
             description: format!(
                 "Runs one MySQL Plus custom service on a cluster, as QingCloud's console does, \
-                 and waits for its job, printing a line per change. `configuring_SSL` is the \
-                 `qingcloud_mysqlplus_ssl` resource's. The services:\n\n{}",
+                 and waits for its job, printing a line per change.\n\nThe services \
+                 (`configuring_SSL` is the `qingcloud_mysqlplus_ssl` resource's):\n\n{}",
                 services::markdown()
             ),
             attributes: vec![
