@@ -12,7 +12,6 @@ use async_trait::async_trait;
 use super::wire::{self, invoke_action::event, provider_client::ProviderClient};
 use crate::framework::{self as fw, Attr, Attribute, Block, Diagnostic, Presence, Type, Value};
 
-struct FakeProvider;
 struct Echo;
 
 crate::model! {
@@ -107,37 +106,12 @@ impl fw::Action for Echo {
     }
 }
 
-#[async_trait]
-impl fw::Provider for FakeProvider {
-    fn schema(&self) -> fw::Schema {
-        fw::Schema {
-            version: 0,
-            block: Block::default(),
-        }
-    }
-    async fn configure(&self, _: &str, _: Value) -> fw::ConfigureResponse {
-        fw::ConfigureResponse::default()
-    }
-    fn resources(&self) -> Vec<Arc<dyn fw::erased::Resource>> {
-        Vec::new()
-    }
-    fn actions(&self) -> Vec<Arc<dyn fw::erased::Action>> {
-        vec![fw::erased::action(Echo)]
-    }
-}
-
 async fn start() -> ProviderClient<tonic::transport::Channel> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let routes = super::routes(Arc::new(FakeProvider));
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_routes(routes)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    ProviderClient::connect(format!("http://{addr}"))
-        .await
-        .unwrap()
+    let provider = super::tests::Serving {
+        actions: vec![fw::erased::action(Echo)],
+        ..Default::default()
+    };
+    super::tests::serve(Arc::new(provider)).await
 }
 
 fn config(mode: Value, lines: i64) -> Option<wire::DynamicValue> {
