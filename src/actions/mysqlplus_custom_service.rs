@@ -393,6 +393,16 @@ pub(crate) fn plan(config: &CustomServiceConfig) -> Diagnostics {
         && let Some(restarts) = service.restarts
     {
         let cluster = config.cluster_id.as_str().unwrap_or("the cluster");
+        // Name the node when it is known.
+        let node = config
+            .params
+            .known()
+            .and_then(|p| p.get("node_id"))
+            .and_then(|n| n.as_str());
+        let restarts = match node {
+            Some(node) => restarts.replace("`node_id`", node),
+            None => restarts.to_string(),
+        };
         d.push(Diagnostic::warning(
             format!("{} {restarts}", service.name),
             format!(
@@ -840,7 +850,12 @@ mod tests {
         let d = plan(&restart);
         assert_eq!(d.iter().count(), 1);
         assert!(!d.has_errors());
-        assert!(d.iter().next().unwrap().detail.contains("cl-abc123"));
+        let warning = d.iter().next().unwrap();
+        assert!(warning.detail.contains("cl-abc123"));
+        assert_eq!(
+            warning.summary,
+            "restart_node restarts the node cln-abc: its connections drop"
+        );
         assert_eq!(plan(&config("stop_migrate", &[], &[])).iter().count(), 1);
         assert!(plan(&config("stop_zabbix", &[], &[])).is_empty());
     }
