@@ -13,8 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use qingcloud::{CustomService, JobStatus, ServiceRequest, WaitError};
+use qingcloud::{Client, CustomService, JobStatus, ServiceRequest, WaitError};
 use tfplugin::framework::duration::parse_duration;
 use tfplugin::framework::{
     self as fw, Attr, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Presence, Schema,
@@ -432,6 +433,19 @@ pub(crate) async fn invoke(
     config: CustomServiceConfig,
     progress: fw::Progress,
 ) -> Diagnostics {
+    match ProviderData::of(ctx) {
+        Ok(data) => invoke_with(&data.client, &ctx.cancel, config, progress).await,
+        Err(d) => d.into(),
+    }
+}
+
+/// The invoke over `client`: checks again, runs, and scrubs the secrets from every message.
+async fn invoke_with(
+    client: &Client,
+    cancel: &CancellationToken,
+    config: CustomServiceConfig,
+    progress: fw::Progress,
+) -> Diagnostics {
     let problems = validate(&config);
     if problems.has_errors() {
         return problems;
@@ -441,7 +455,7 @@ pub(crate) async fn invoke(
         progress: &progress,
         secrets: &secrets,
     };
-    let diagnostics = run(ctx, &config, &lines).await;
+    let diagnostics = run(client, cancel, &config, &lines).await;
     Diagnostics(
         diagnostics
             .0
@@ -455,12 +469,13 @@ pub(crate) async fn invoke(
     )
 }
 
-async fn run(ctx: &Ctx, config: &CustomServiceConfig, lines: &Lines<'_>) -> Diagnostics {
-    let data = match ProviderData::of(ctx) {
-        Ok(d) => d,
-        Err(d) => return d.into(),
-    };
-    let client = &data.client;
+/// The invoke of a valid configuration, over `client`.
+async fn run(
+    client: &Client,
+    cancel: &CancellationToken,
+    config: &CustomServiceConfig,
+    lines: &Lines<'_>,
+) -> Diagnostics {
     let (Some((service, role)), Some(cluster_id)) =
         (service_and_role(config), config.cluster_id.as_str())
     else {
@@ -492,7 +507,6 @@ async fn run(ctx: &Ctx, config: &CustomServiceConfig, lines: &Lines<'_>) -> Diag
     };
     let what = format!("{} (role {role}) on {cluster_id}", service.name);
     let custom = CustomService::new(client);
-    let cancel = &ctx.cancel;
     let not_submitted = |e: &dyn std::fmt::Display| -> Diagnostics {
         Diagnostic::error(
             format!("{} not submitted", service.name),
@@ -858,6 +872,93 @@ mod tests {
         );
         assert_eq!(plan(&config("stop_migrate", &[], &[])).iter().count(), 1);
         assert!(plan(&config("stop_zabbix", &[], &[])).is_empty());
+    }
+
+    /// A server with cluster cl-abc123 idle; `run` answers RunClusterCustomService and may add
+    /// a job to the listing (each job successful when asked about).
+    fn server(
+        run: impl Fn(&mut Vec<serde_json::Value>) -> qingcloud::testing::Reply + Send + Sync + 'static,
+    ) -> std::sync::Arc<qingcloud::testing::FakeApi> {
+        use qingcloud::testing::{FakeApi, ok};
+        use serde_json::json;
+        let jobs = std::sync::Mutex::new(Vec::<serde_json::Value>::new());
+        FakeApi::new(move |action, _| match action {
+            "DescribeClusters" => ok(json!({"cluster_set": [{
+                "cluster_id": "cl-abc123", "status": "active", "transition_status": "",
+                "app_id": "app-00r26u27"}], "total_count": 1})),
+            "DescribeClusterJobs" => {
+                let jobs = jobs.lock().unwrap().clone();
+                ok(json!({"job_set": jobs, "total_count": jobs.len()}))
+            }
+            "DescribeJobs" => {
+                let set: Vec<_> = jobs
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|j| json!({"job_id": j["job_id"], "status": "successful"}))
+                    .collect();
+                ok(json!({"job_set": set}))
+            }
+            "RunClusterCustomService" => run(&mut jobs.lock().unwrap()),
+            other => panic!("unexpected {other}"),
+        })
+    }
+
+    async fn invoked(
+        api: &std::sync::Arc<qingcloud::testing::FakeApi>,
+        config: CustomServiceConfig,
+    ) -> (Vec<String>, Diagnostics) {
+        let client = qingcloud::testing::fake_client(api);
+        let (progress, mut rx) = fw::Progress::channel(64);
+        let d = invoke_with(&client, &CancellationToken::new(), config, progress).await;
+        let mut lines = Vec::new();
+        while let Ok(line) = rx.try_recv() {
+            lines.push(line);
+        }
+        (lines, d)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ambiguous_submission_adopts_its_job_and_the_password_is_never_shown() {
+        use serde_json::json;
+        const SECRET: &str = "Secret#123";
+        let api = server(|jobs| {
+            let params = json!({"user": "app", "database": "*", "host": "%", "ssl": "YES",
+                                "priv": "StandardAccount", "passwd": SECRET});
+            let directive = json!({"service": "add_user", "role": "maininstance",
+                                   "cluster": "cl-abc123", "service_params": params.to_string()});
+            jobs.push(
+                json!({"job_id": "j-added01", "job_action": "RunClusterCustomService",
+                             "status": "pending", "create_time": "2024-01-01T00:00:00Z",
+                             "directive": directive.to_string()}),
+            );
+            qingcloud::testing::Reply::Fail(qingcloud::TransportKind::Timeout)
+        });
+        let (lines, d) = invoked(&api, config("add_user", ADD_USER, &[("passwd", SECRET)])).await;
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(api.count("RunClusterCustomService"), 1);
+        assert!(
+            lines.iter().any(|l| l
+                .contains("Submitted add_user (role maininstance) on cl-abc123: job j-added01")),
+            "{lines:?}"
+        );
+        assert!(
+            lines.last().unwrap().contains("j-added01 successful"),
+            "{lines:?}"
+        );
+
+        // An error message that echoes the password is scrubbed.
+        let api = server(|_| {
+            qingcloud::testing::Reply::Json(json!({"ret_code": 1100,
+                "message": format!("InvalidParameterValue, passwd [{SECRET}] is weak")}))
+        });
+        let (lines, d) = invoked(&api, config("add_user", ADD_USER, &[("passwd", SECRET)])).await;
+        let shown = format!("{lines:?} {d:?}");
+        assert!(d.has_errors());
+        assert!(
+            shown.contains("(sensitive value)") && !shown.contains(SECRET),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -24,6 +24,13 @@ impl Progress {
         Progress { tx }
     }
 
+    /// A sink and the receiving end of its lines, for an action's own tests (the adapter reads
+    /// the lines of a real invoke).
+    pub fn channel(capacity: usize) -> (Progress, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Progress::new(tx), rx)
+    }
+
     /// False when nobody reads any more (the invoke's stream is gone); the action may go on,
     /// its lines are just not shown.
     pub async fn send(&self, message: impl Into<String>) -> bool {
