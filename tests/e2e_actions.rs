@@ -176,7 +176,8 @@ fn a_failing_job_fails_the_invoke_and_a_failing_before_create_action_stops_the_r
     assert_eq!(out.code(), Some(1), "{out}");
     out.assert_contains("Error when invoking action")
         .assert_contains("restart_node failed")
-        .assert_contains("ended with status \"failed\"");
+        .assert_contains("ended with status \"failed\"")
+        .assert_contains("5100");
     let job = sim.cluster("cl-act00003")["jobs"][0]["job_id"]
         .as_str()
         .unwrap()
@@ -203,6 +204,8 @@ fn a_failing_job_fails_the_invoke_and_a_failing_before_create_action_stops_the_r
 }
 
 fn custom(service: &str, role: Option<&str>, params: &str, secrets: &str) -> String {
+    // One parameter a line, so Terraform can point at each.
+    let params = params.replace(", ", "\n      ");
     let role = role
         .map(|r| format!("    role = \"{r}\"\n"))
         .unwrap_or_default();
@@ -211,7 +214,9 @@ fn custom(service: &str, role: Option<&str>, params: &str, secrets: &str) -> Str
   config {{
     cluster_id = "cl-act00004"
     service    = "{service}"
-{role}    params = {{ {params} }}
+{role}    params = {{
+      {params}
+    }}
     sensitive_params = {{ {secrets} }}
   }}
 }}
@@ -269,14 +274,25 @@ fn bad_configs_fail_at_validate_with_the_attribute_and_no_api_call() {
         (
             custom("configuring_SSL", None, r#"configssl = "YES""#, ""),
             "configuring_SSL is a resource, not an action",
-            "qingcloud_mysqlplus_ssl",
+            "configuring_SSL",
         ),
     ];
-    for (config, summary, mention) in cases {
+    for (config, summary, attribute) in cases {
         ws.write_config(&config);
         let out = ws.tf(&["validate", "-no-color"]);
         assert_eq!(out.code(), Some(1), "{out}");
-        out.assert_contains(summary).assert_contains(mention);
+        out.assert_contains(summary)
+            .assert_contains("with action.qingcloud_mysqlplus_custom_service.x,");
+        // Terraform quotes the configuration line the diagnostic's attribute path leads to.
+        let quoted = out.combined().lines().any(|l| {
+            l.trim_start()
+                .split_once(": ")
+                .is_some_and(|(n, code)| n.parse::<u32>().is_ok() && code.contains(attribute))
+        });
+        assert!(quoted, "no source line with {attribute:?} quoted\n{out}");
+        if summary.starts_with("configuring_SSL") {
+            out.assert_contains("qingcloud_mysqlplus_ssl");
+        }
         let out = ws.tf(&[
             "apply",
             "-auto-approve",
