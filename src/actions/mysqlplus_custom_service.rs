@@ -877,6 +877,7 @@ mod tests {
     /// A server with cluster cl-abc123 idle; `run` answers RunClusterCustomService and may add
     /// a job to the listing (each job successful when asked about).
     fn server(
+        status: &'static str,
         run: impl Fn(&mut Vec<serde_json::Value>) -> qingcloud::testing::Reply + Send + Sync + 'static,
     ) -> std::sync::Arc<qingcloud::testing::FakeApi> {
         use qingcloud::testing::{FakeApi, ok};
@@ -895,7 +896,7 @@ mod tests {
                     .lock()
                     .unwrap()
                     .iter()
-                    .map(|j| json!({"job_id": j["job_id"], "status": "successful"}))
+                    .map(|j| json!({"job_id": j["job_id"], "status": status}))
                     .collect();
                 ok(json!({"job_set": set}))
             }
@@ -922,7 +923,7 @@ mod tests {
     async fn an_ambiguous_submission_adopts_its_job_and_the_password_is_never_shown() {
         use serde_json::json;
         const SECRET: &str = "Secret#123";
-        let api = server(|jobs| {
+        let api = server("successful", |jobs| {
             let params = json!({"user": "app", "database": "*", "host": "%", "ssl": "YES",
                                 "priv": "StandardAccount", "passwd": SECRET});
             let directive = json!({"service": "add_user", "role": "maininstance",
@@ -948,7 +949,7 @@ mod tests {
         );
 
         // An error message that echoes the password is scrubbed.
-        let api = server(|_| {
+        let api = server("successful", |_| {
             qingcloud::testing::Reply::Json(json!({"ret_code": 1100,
                 "message": format!("InvalidParameterValue, passwd [{SECRET}] is weak")}))
         });
@@ -959,6 +960,30 @@ mod tests {
             shown.contains("(sensitive value)") && !shown.contains(SECRET),
             "{shown}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_ends_the_wait_with_the_job_that_goes_on() {
+        use serde_json::json;
+        let api = server("working", |jobs| {
+            jobs.push(json!({"job_id": "j-slow0001", "status": "pending",
+                             "create_time": "2024-01-01T00:00:00Z"}));
+            qingcloud::testing::ok(json!({"job_id": "j-slow0001"}))
+        });
+        let mut c = config("stop_zabbix", &[], &[]);
+        c.timeout = Attr::Known("45s".into());
+        let (lines, d) = invoked(&api, c).await;
+        let error = d.iter().next().unwrap();
+        assert_eq!(error.summary, "Timed out waiting for job j-slow0001");
+        assert!(
+            error.detail.contains("was still working after 45"),
+            "{error:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l == "Job j-slow0001: working"),
+            "{lines:?}"
+        );
+        assert_eq!(api.count("RunClusterCustomService"), 1);
     }
 
     #[test]
