@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::provider_data::ProviderData;
-use crate::{data_sources, resources};
+use crate::{actions, data_sources, resources};
 use model::Config;
 use qingcloud::{self, Client, HistoryPolicy};
 use tfplugin::framework::erased;
@@ -116,5 +116,9 @@ impl fw::Provider for QingCloudProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn erased::ListResource>> {
         resources::list_resources()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn erased::Action>> {
+        actions::all()
     }
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod actions;
 mod chaos;
 mod data_source;
 mod docs;

@@ -17,7 +17,7 @@ use super::admin_types::{
 };
 use super::error::ApiError;
 use super::faults::Faults;
-use super::job::{Job, MYSQL_PLUS_APP, Origin};
+use super::job::{Job, MYSQL_PLUS_APP, Origin, ROLE, SSL_SERVICE};
 use super::jobs::{self, JobRequest};
 use super::model::{CLUSTER_STATUSES, Cluster, valid_app_id, valid_cluster_id, valid_zone};
 use super::seed::{self, SeedError};
@@ -229,6 +229,9 @@ async fn console_ssl(State(shared): Sh, Path(id): Path<String>, bytes: Bytes) ->
             JobRequest {
                 cluster_id: &id,
                 zone: None,
+                service: SSL_SERVICE,
+                role: ROLE,
+                duration_percent: 100,
                 enable_ssl: req.enabled,
                 service_params: json!({"configssl": setting}).to_string(),
                 origin: Origin::Console,

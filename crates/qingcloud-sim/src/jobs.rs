@@ -1,8 +1,9 @@
-//! Starting a configuring_SSL job, shared by the API action and the simulated console so both
-//! go through the same checks and the same lifecycle.
+//! Starting a custom-service job (configuring_SSL or another documented service), shared by
+//! the API action and the simulated console so both go through the same checks and the same
+//! lifecycle.
 
 use super::error::ApiError;
-use super::job::{Fate, Job, MYSQL_PLUS_APP, Origin, SSL_SERVICE};
+use super::job::{Fate, Job, MYSQL_PLUS_APP, Origin};
 use super::model::Cluster;
 use super::store::World;
 
@@ -10,6 +11,11 @@ pub(crate) struct JobRequest<'a> {
     pub cluster_id: &'a str,
     /// The zone the request named; `None` for the console, which has no zone parameter.
     pub zone: Option<&'a str>,
+    pub service: &'a str,
+    pub role: &'a str,
+    /// The job's duration in percent of the configured one (100 for configuring_SSL).
+    pub duration_percent: u64,
+    /// What a configuring_SSL job sets; false for other services.
     pub enable_ssl: bool,
     pub service_params: String,
     pub origin: Origin,
@@ -29,10 +35,13 @@ pub(crate) fn start(world: &mut World, req: JobRequest<'_>, now: i64) -> Result<
         .clusters
         .get_mut(req.cluster_id)
         .ok_or_else(|| ApiError::not_found(req.cluster_id))?;
+    let duration_ms = cluster.job_duration_ms.unwrap_or(default_duration);
     let job = Job {
         created_ms,
-        duration_ms: cluster.job_duration_ms.unwrap_or(default_duration),
+        duration_ms: duration_ms.saturating_mul(req.duration_percent) / 100,
         fate,
+        service: req.service.to_string(),
+        role: req.role.to_string(),
         service_params: req.service_params,
         origin: req.origin,
         ..Job::ssl_toggle(
@@ -58,7 +67,7 @@ fn check(cluster: &Cluster, req: &JobRequest<'_>, now: i64) -> Result<(), ApiErr
     if cluster.app_id != MYSQL_PLUS_APP {
         return Err(ApiError::invalid(
             "service",
-            SSL_SERVICE,
+            req.service,
             &format!(
                 "the app [{}] of cluster [{}] has no such custom service",
                 cluster.app_id, cluster.cluster_id

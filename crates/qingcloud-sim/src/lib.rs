@@ -28,6 +28,7 @@ mod odd;
 mod params;
 mod reqlog;
 mod seed;
+mod services;
 mod state;
 mod store;
 

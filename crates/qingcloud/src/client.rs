@@ -20,7 +20,7 @@ use super::error::Error;
 use super::idle::IdleWait;
 use super::jobs::{JobPoller, JobSource, JobsFuture, WaitError};
 use super::listing::{ClusterFilter, ClusterPages};
-use super::model::{Cluster, Job};
+use super::model::{Cluster, Job, JobStatus};
 use super::transport::{ReqwestTransport, Transport};
 
 /// The QingCloud API client. Cheap to clone; clones share connections, the rate limiter, the
@@ -130,6 +130,21 @@ impl Client {
         cancel: &CancellationToken,
     ) -> Result<Job, WaitError> {
         self.inner.jobs.wait(zone, job_id, deadline, cancel).await
+    }
+
+    /// `wait_for_job`, calling `on_status` with each new status the job is seen in.
+    pub async fn wait_for_job_observed(
+        &self,
+        zone: &str,
+        job_id: &str,
+        deadline: Duration,
+        cancel: &CancellationToken,
+        on_status: impl FnMut(&JobStatus) + Send,
+    ) -> Result<Job, WaitError> {
+        self.inner
+            .jobs
+            .wait_observed(zone, job_id, deadline, cancel, on_status)
+            .await
     }
 
     /// Polls until the cluster's `transition_status` is empty. Fails at once when the cluster is

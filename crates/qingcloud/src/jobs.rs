@@ -379,6 +379,20 @@ impl JobPoller {
         deadline: Duration,
         cancel: &CancellationToken,
     ) -> Result<Job, WaitError> {
+        self.wait_observed(zone, job_id, deadline, cancel, |_| {})
+            .await
+    }
+
+    /// `wait`, calling `on_status` with each status the job is seen in that differs from the
+    /// one seen before (the first included).
+    pub(crate) async fn wait_observed(
+        self: &Arc<Self>,
+        zone: &str,
+        job_id: &str,
+        deadline: Duration,
+        cancel: &CancellationToken,
+        mut on_status: impl FnMut(&JobStatus) + Send,
+    ) -> Result<Job, WaitError> {
         if cancel.is_cancelled() {
             return Err(WaitError::Cancelled {
                 job_id: job_id.into(),
@@ -395,6 +409,7 @@ impl JobPoller {
                 Observation::Seen(job) => {
                     if last_status.as_ref() != Some(&job.status) {
                         tracing::debug!(zone, job_id, status = %job.status, "job status");
+                        on_status(&job.status);
                     }
                     match &job.status {
                         JobStatus::Successful => return Ok(job),

@@ -7,9 +7,12 @@
 //!   environment and the SDK config file -> `ClientConfig`);
 //! - `transport` (one GET), `call` (the one call path: sign, pace, send, retry);
 //! - `actions` (typed actions), `cluster_batch` (lookups sharing calls), `idle` (the idle wait),
-//!   `listing` (a zone's clusters, page by page): components over the call path;
+//!   `listing` (a zone's clusters, page by page), `history` (a cluster's jobs newest first):
+//!   components over the call path;
 //! - `client`: `Client` builds the call path and the components and hands calls on;
-//! - `ssl`: the configuring_SSL service (`SslService`) over a `Client`.
+//! - `custom`: any custom service submitted once (`CustomService`, and the rule after an
+//!   ambiguous failure that every service follows) over a `Client`;
+//! - `ssl`: the configuring_SSL service (`SslService`) over a `Client` and `custom`.
 
 mod actions;
 mod call;
@@ -17,7 +20,9 @@ mod client;
 mod clock;
 mod cluster_batch;
 pub mod credentials;
+mod custom;
 mod error;
+mod history;
 mod idle;
 pub mod ids;
 mod jobs;
@@ -40,6 +45,7 @@ pub use clock::Clock;
 pub use credentials::{
     ClientConfig, ConfigError, DEFAULT_ENDPOINT, Endpoint, ProviderSettings, Secret, resolve,
 };
+pub use custom::{CustomService, RecentJobs, ServiceRequest, Sighting, request_sighting};
 pub use error::{Error, TransportKind};
 pub use jobs::WaitError;
 pub use listing::{ClusterFilter, ClusterPages, PageError};

@@ -417,6 +417,34 @@ impl TfChild {
         strip_ansi(&read_lossy(&self.stderr_path))
     }
 
+    /// Waits until stdout or stderr contains `needle`; panics with what it printed if it
+    /// exits first or `timeout` passes.
+    #[track_caller]
+    pub fn wait_for_output(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.stdout_so_far().contains(needle) || self.stderr_so_far().contains(needle) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.done = Some(status);
+                panic!(
+                    "terraform exited before printing {needle:?}\n{}",
+                    self.output()
+                );
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "terraform did not print {needle:?} within {timeout:?}\n--- stdout so far \
+                     ---\n{}\n--- stderr so far ---\n{}",
+                    self.stdout_so_far(),
+                    self.stderr_so_far()
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits up to `timeout`; `None` if it is still running.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<TfOutput> {
         if self.done.is_none() {

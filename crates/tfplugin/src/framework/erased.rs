@@ -1,7 +1,8 @@
-//! What the protocol adapter serves: resources, data sources and list resources as objects over
-//! `Value`s and private-state bytes, so that one provider can hold many kinds.
+//! What the protocol adapter serves: resources, data sources, list resources and actions as
+//! objects over `Value`s and private-state bytes, so that one provider can hold many kinds.
 //!
-//! `resource()`, `data_source()` and `list_resource()` turn the typed traits into these. They
+//! `resource()`, `data_source()`, `list_resource()` and `action()` turn the typed traits into
+//! these. They
 //! are the one place where models, private state and identities meet `Value`s and bytes, and
 //! where the provider data from configure is kept and put into each handler's `Context`.
 //! Implement these traits directly only to wrap another implementation (a benchmark's
@@ -12,6 +13,8 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
+use super::action as typed_action;
+pub use super::action::Progress;
 use super::context::Context;
 use super::data_source;
 use super::diagnostics::{AttributePath, Diagnostic, Diagnostics};
@@ -139,6 +142,18 @@ pub trait ListResource: Send + Sync + 'static {
     async fn list(&self, ctx: &Context, req: ListRequest, sink: ListSink);
 }
 
+#[async_trait]
+pub trait Action: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn configure(&self, data: &ProviderData) -> Diagnostics;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    /// `config` may hold unknown values.
+    async fn plan(&self, ctx: &Context, config: Value) -> Diagnostics;
+    /// `config` is wholly known; the diagnostics end the invoke.
+    async fn invoke(&self, ctx: &Context, config: Value, progress: Progress) -> Diagnostics;
+}
+
 /// `resource` as the adapter serves it.
 pub fn resource<R: typed::Resource>(resource: R) -> Arc<dyn Resource> {
     Arc::new(Served {
@@ -159,6 +174,14 @@ pub fn data_source<D: data_source::DataSource>(data_source: D) -> Arc<dyn DataSo
 pub fn list_resource<L: list_resource::ListResource>(list_resource: L) -> Arc<dyn ListResource> {
     Arc::new(Served {
         inner: list_resource,
+        data: Slot::default(),
+    })
+}
+
+/// `action` as the adapter serves it.
+pub fn action<A: typed_action::Action>(action: A) -> Arc<dyn Action> {
+    Arc::new(Served {
+        inner: action,
         data: Slot::default(),
     })
 }
@@ -435,6 +458,29 @@ impl<L: list_resource::ListResource> ListResource for Served<L, L::Data> {
                 list_resource::ListSink::new(sink),
             )
             .await
+    }
+}
+
+#[async_trait]
+impl<A: typed_action::Action> Action for Served<A, A::Data> {
+    served_by_inner!(A::Config);
+
+    async fn plan(&self, ctx: &Context, config: Value) -> Diagnostics {
+        match A::Config::from_value(&config) {
+            Ok(config) => self.inner.plan(&self.data.context(ctx), config).await,
+            Err(d) => d,
+        }
+    }
+
+    async fn invoke(&self, ctx: &Context, config: Value, progress: Progress) -> Diagnostics {
+        match A::Config::from_value(&config) {
+            Ok(config) => {
+                self.inner
+                    .invoke(&self.data.context(ctx), config, progress)
+                    .await
+            }
+            Err(d) => d,
+        }
     }
 }
 

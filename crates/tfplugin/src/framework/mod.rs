@@ -1,9 +1,10 @@
 //! Domain types every provider uses, independent of the wire (protobuf) and of any cloud:
 //! values with null/unknown, their msgpack and JSON codecs, schemas, diagnostics with
 //! attribute paths, durations, and the resource kit: typed models (`model!`, `Attr`), private
-//! state, `Context` with the provider data, and the `Resource`, `DataSource`, `ListResource`
-//! and `Provider` traits. `erased` is what the protocol adapter serves them as.
+//! state, `Context` with the provider data, and the `Resource`, `DataSource`, `ListResource`,
+//! `Action` and `Provider` traits. `erased` is what the protocol adapter serves them as.
 
+pub mod action;
 pub mod context;
 pub mod data_source;
 pub mod diagnostics;
@@ -23,6 +24,7 @@ pub mod schema;
 pub mod types;
 pub mod value;
 
+pub use action::{Action, Progress};
 pub use context::Context;
 pub use data_source::{DataReadResponse, DataSource};
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity, Step};

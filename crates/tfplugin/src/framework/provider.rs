@@ -5,15 +5,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::diagnostics::Diagnostics;
-use super::erased::{DataSource, ListResource, ProviderData, Resource};
+use super::erased::{Action, DataSource, ListResource, ProviderData, Resource};
 use super::schema::Schema;
 use super::value::Value;
 
 #[derive(Default)]
 pub struct ConfigureResponse {
     pub diagnostics: Diagnostics,
-    /// Handed to every resource, data source and list resource (their `Context::data`); None
-    /// when configuration failed.
+    /// Handed to every resource, data source, list resource and action (their
+    /// `Context::data`); None when configuration failed.
     pub data: Option<ProviderData>,
 }
 
@@ -39,6 +39,11 @@ pub trait Provider: Send + Sync + 'static {
     /// Each made with `erased::list_resource` and named like the managed resource (with an
     /// identity) whose objects it lists.
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+
+    /// Each made with `erased::action` (Terraform 1.14+; older versions ignore them).
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
 }

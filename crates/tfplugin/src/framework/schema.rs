@@ -36,6 +36,8 @@ pub struct Attribute {
     pub presence: Presence,
     pub sensitive: bool,
     pub deprecated: bool,
+    /// Terraform 1.11+: accepts ephemeral values and is never stored (plan files, state).
+    pub write_only: bool,
 }
 
 impl Attribute {
@@ -47,11 +49,19 @@ impl Attribute {
             presence,
             sensitive: false,
             deprecated: false,
+            write_only: false,
         }
     }
 
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+
+    /// Only for arguments that are never part of a state (an action's secrets): a resource's
+    /// write-only attribute must also be null in every state the provider returns.
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
         self
     }
 

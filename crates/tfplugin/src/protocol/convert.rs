@@ -45,6 +45,13 @@ pub fn schema(s: &fw::Schema) -> wire::Schema {
     }
 }
 
+/// An action's schema: `schema` and its `block` are always set (Terraform dereferences both).
+pub fn action_schema(s: &fw::Schema) -> wire::ActionSchema {
+    wire::ActionSchema {
+        schema: Some(schema(s)),
+    }
+}
+
 fn block(b: &fw::Block) -> wire::schema::Block {
     wire::schema::Block {
         version: 0,
@@ -69,7 +76,7 @@ fn attribute(a: &fw::Attribute) -> wire::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: wire::StringKind::Markdown as i32,
         deprecated: a.deprecated,
-        write_only: false,
+        write_only: a.write_only,
     }
 }
 

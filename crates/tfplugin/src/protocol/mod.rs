@@ -2,12 +2,15 @@
 //! and domain types, and the Provider gRPC service that dispatches to resources.
 
 mod convert;
+mod invoke;
 mod list;
 mod panic;
 mod server;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_action;
 #[cfg(test)]
 mod tests_list;
 

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::framework::erased::{self, DataSource, ListResource, ProviderData, Resource};
+use crate::framework::erased::{self, Action, DataSource, ListResource, ProviderData, Resource};
 use crate::framework::{self as fw, Diagnostic, Diagnostics, Value};
 
 use super::convert;
+use super::invoke;
 use super::list;
 use super::panic::panic_diagnostic;
 use super::wire::{self, provider_server};
@@ -23,6 +24,7 @@ pub(super) struct ProviderService {
     resources: BTreeMap<&'static str, Arc<dyn Resource>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
     list_resources: BTreeMap<&'static str, Arc<dyn ListResource>>,
+    actions: BTreeMap<&'static str, Arc<dyn Action>>,
     /// Cancelled by StopProvider; every handler's context watches it.
     stop: CancellationToken,
 }
@@ -44,11 +46,17 @@ impl ProviderService {
             .into_iter()
             .map(|l| (l.type_name(), l))
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| (a.type_name(), a))
+            .collect();
         ProviderService {
             provider,
             resources,
             data_sources,
             list_resources,
+            actions,
             stop: CancellationToken::new(),
         }
     }
@@ -69,6 +77,9 @@ impl ProviderService {
         for l in self.list_resources.values() {
             d.extend(l.configure(data));
         }
+        for a in self.actions.values() {
+            d.extend(a.configure(data));
+        }
         d
     }
 
@@ -82,6 +93,21 @@ impl ProviderService {
 
     fn list_resource(&self, type_name: &str) -> Result<Arc<dyn ListResource>, Diagnostics> {
         lookup(&self.list_resources, "list resource", type_name)
+    }
+
+    fn action(&self, type_name: &str) -> Result<Arc<dyn Action>, Diagnostics> {
+        lookup(&self.actions, "action", type_name)
+    }
+
+    /// An action and its configuration, decoded in its schema's type.
+    fn action_config(
+        &self,
+        type_name: &str,
+        config: Option<&wire::DynamicValue>,
+    ) -> Result<(Arc<dyn Action>, Value), Diagnostics> {
+        let a = self.action(type_name)?;
+        let config = convert::decode(config, &a.schema().value_type())?;
+        Ok((a, config))
     }
 }
 
@@ -159,6 +185,13 @@ impl provider_server::Provider for ProviderService {
                     type_name: t.to_string(),
                 })
                 .collect(),
+            actions: self
+                .actions
+                .keys()
+                .map(|t| wire::get_metadata::ActionMetadata {
+                    type_name: t.to_string(),
+                })
+                .collect(),
         }))
     }
 
@@ -182,24 +215,33 @@ impl provider_server::Provider for ProviderService {
                 .iter()
                 .map(|(t, l)| (t.to_string(), convert::schema(&l.schema())))
                 .collect();
+            let action_schemas = self
+                .actions
+                .iter()
+                .map(|(t, a)| (t.to_string(), convert::action_schema(&a.schema())))
+                .collect();
             (
                 convert::schema(&self.provider.schema()),
                 resource_schemas,
                 data_source_schemas,
-                list_resource_schemas,
+                (list_resource_schemas, action_schemas),
             )
         });
         Ok(Response::new(match result {
-            Ok((provider, resource_schemas, data_source_schemas, list_resource_schemas)) => {
-                wire::get_provider_schema::Response {
-                    provider: Some(provider),
-                    resource_schemas,
-                    data_source_schemas,
-                    list_resource_schemas,
-                    server_capabilities: Some(capabilities()),
-                    ..Default::default()
-                }
-            }
+            Ok((
+                provider,
+                resource_schemas,
+                data_source_schemas,
+                (list_resource_schemas, action_schemas),
+            )) => wire::get_provider_schema::Response {
+                provider: Some(provider),
+                resource_schemas,
+                data_source_schemas,
+                list_resource_schemas,
+                action_schemas,
+                server_capabilities: Some(capabilities()),
+                ..Default::default()
+            },
             Err(d) => wire::get_provider_schema::Response {
                 diagnostics: diags(&d),
                 ..Default::default()
@@ -720,6 +762,77 @@ impl provider_server::Provider for ProviderService {
                 diagnostics: diags(&d),
             },
         ))
+    }
+
+    async fn validate_action_config(
+        &self,
+        req: Request<wire::validate_action_config::Request>,
+    ) -> RpcResult<wire::validate_action_config::Response> {
+        let req = req.into_inner();
+        let d = (|| {
+            let (a, config) = self.action_config(&req.type_name, req.config.as_ref())?;
+            let mut d = a.schema().null_required(&config);
+            d.extend(guarded_sync("ValidateActionConfig", || {
+                a.validate(&config)
+            })?);
+            Ok(d)
+        })()
+        .unwrap_or_else(|d: Diagnostics| d);
+        Ok(Response::new(wire::validate_action_config::Response {
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<wire::plan_action::Request>,
+    ) -> RpcResult<wire::plan_action::Response> {
+        let req = req.into_inner();
+        let ctx = self.context();
+        let result: Result<_, Diagnostics> = async {
+            let (a, config) = self.action_config(&req.action_type, req.config.as_ref())?;
+            // Values unknown at validate may have turned out null.
+            let nulls = a.schema().null_required(&config);
+            if nulls.has_errors() {
+                return Err(nulls);
+            }
+            guarded("PlanAction", async move { a.plan(&ctx, config).await }).await
+        }
+        .await;
+        Ok(Response::new(wire::plan_action::Response {
+            diagnostics: diags(&result.unwrap_or_else(|d| d)),
+            deferred: None,
+        }))
+    }
+
+    type InvokeActionStream = invoke::EventStream;
+
+    async fn invoke_action(
+        &self,
+        req: Request<wire::invoke_action::Request>,
+    ) -> RpcResult<Self::InvokeActionStream> {
+        let req = req.into_inner();
+        let started = self
+            .action_config(&req.action_type, req.config.as_ref())
+            .and_then(|(a, config)| {
+                let nulls = a.schema().null_required(&config);
+                if nulls.has_errors() {
+                    return Err(nulls);
+                }
+                if !config.is_wholly_known() {
+                    return Err(Diagnostic::error(
+                        "Action configuration not known",
+                        "Terraform invoked the action with values known only after apply. \
+                         This is a bug in Terraform or the provider; please report it.",
+                    )
+                    .into());
+                }
+                Ok((a, config))
+            });
+        Ok(Response::new(match started {
+            Ok((a, config)) => invoke::stream(a, self.context(), config),
+            Err(d) => invoke::failed(d),
+        }))
     }
 
     async fn stop_provider(

@@ -138,9 +138,16 @@ impl fw::Provider for FakeProvider {
 }
 
 async fn start() -> ProviderClient<tonic::transport::Channel> {
+    serve(Arc::new(FakeProvider)).await
+}
+
+/// `provider` served over a real tonic server on a local port, and a client of it.
+pub(super) async fn serve(
+    provider: Arc<dyn fw::Provider>,
+) -> ProviderClient<tonic::transport::Channel> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let routes = super::routes(Arc::new(FakeProvider));
+    let routes = super::routes(provider);
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_routes(routes)
@@ -149,6 +156,40 @@ async fn start() -> ProviderClient<tonic::transport::Channel> {
     ProviderClient::connect(format!("http://{addr}"))
         .await
         .unwrap()
+}
+
+/// A provider with an empty block that serves what it is given.
+#[derive(Default)]
+pub(super) struct Serving {
+    pub(super) resources: Vec<Arc<dyn fw::erased::Resource>>,
+    pub(super) data_sources: Vec<Arc<dyn fw::erased::DataSource>>,
+    pub(super) list_resources: Vec<Arc<dyn fw::erased::ListResource>>,
+    pub(super) actions: Vec<Arc<dyn fw::erased::Action>>,
+}
+
+#[async_trait]
+impl fw::Provider for Serving {
+    fn schema(&self) -> fw::Schema {
+        fw::Schema {
+            version: 0,
+            block: Block::default(),
+        }
+    }
+    async fn configure(&self, _: &str, _: Value) -> fw::ConfigureResponse {
+        fw::ConfigureResponse::default()
+    }
+    fn resources(&self) -> Vec<Arc<dyn fw::erased::Resource>> {
+        self.resources.clone()
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn fw::erased::DataSource>> {
+        self.data_sources.clone()
+    }
+    fn list_resources(&self) -> Vec<Arc<dyn fw::erased::ListResource>> {
+        self.list_resources.clone()
+    }
+    fn actions(&self) -> Vec<Arc<dyn fw::erased::Action>> {
+        self.actions.clone()
+    }
 }
 
 fn mp(v: &Value) -> Option<wire::DynamicValue> {

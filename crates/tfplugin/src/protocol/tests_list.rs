@@ -19,7 +19,6 @@ struct Counters {
     finished: AtomicBool,
 }
 
-struct FakeProvider(Arc<Counters>);
 struct Thing;
 struct Lister(Arc<Counters>);
 struct Reader;
@@ -202,42 +201,15 @@ impl fw::DataSource for Reader {
     }
 }
 
-#[async_trait]
-impl fw::Provider for FakeProvider {
-    fn schema(&self) -> fw::Schema {
-        fw::Schema {
-            version: 0,
-            block: Block::default(),
-        }
-    }
-    async fn configure(&self, _: &str, _: Value) -> fw::ConfigureResponse {
-        fw::ConfigureResponse::default()
-    }
-    fn resources(&self) -> Vec<Arc<dyn fw::erased::Resource>> {
-        vec![fw::erased::resource(Thing)]
-    }
-    fn data_sources(&self) -> Vec<Arc<dyn fw::erased::DataSource>> {
-        vec![fw::erased::data_source(Reader)]
-    }
-    fn list_resources(&self) -> Vec<Arc<dyn fw::erased::ListResource>> {
-        vec![fw::erased::list_resource(Lister(self.0.clone()))]
-    }
-}
-
 async fn start() -> (ProviderClient<tonic::transport::Channel>, Arc<Counters>) {
     let counters = Arc::new(Counters::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let routes = super::routes(Arc::new(FakeProvider(counters.clone())));
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_routes(routes)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let client = ProviderClient::connect(format!("http://{addr}"))
-        .await
-        .unwrap();
-    (client, counters)
+    let provider = super::tests::Serving {
+        resources: vec![fw::erased::resource(Thing)],
+        data_sources: vec![fw::erased::data_source(Reader)],
+        list_resources: vec![fw::erased::list_resource(Lister(counters.clone()))],
+        ..Default::default()
+    };
+    (super::tests::serve(Arc::new(provider)).await, counters)
 }
 
 fn mp(v: &Value, schema: &fw::Schema) -> Option<wire::DynamicValue> {
