@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::clock::{Clock, format_timestamp};
 use super::credentials::ClientConfig;
 use super::error::{Error, TransportKind};
+use super::gather::Gather;
 use super::rate_limit::RateLimiter;
 use super::retry::{Attempts, Decision, RetryClass, classify};
 use super::signer;
@@ -27,6 +28,8 @@ pub(crate) struct CallPath {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     limiter: RateLimiter,
+    /// The measured round trip, which sets how long shared lookups gather.
+    gather: Arc<Gather>,
 }
 
 impl CallPath {
@@ -41,7 +44,12 @@ impl CallPath {
             transport,
             clock,
             limiter,
+            gather: Arc::default(),
         }
+    }
+
+    pub(crate) fn gather(&self) -> &Arc<Gather> {
+        &self.gather
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {
@@ -71,11 +79,15 @@ impl CallPath {
             tracing::debug!(action, zone, attempt, "qingcloud request");
             let sent_at = self.clock.instant();
             let result = self.attempt(action, zone, &params).await;
-            let elapsed_ms = self
-                .clock
-                .instant()
-                .saturating_duration_since(sent_at)
-                .as_millis() as u64;
+            let elapsed = self.clock.instant().saturating_duration_since(sent_at);
+            let elapsed_ms = elapsed.as_millis() as u64;
+            // Only an answer of the server measures the round trip, not a failure to reach it.
+            if result
+                .as_ref()
+                .map_or_else(|e| e.ret_code().is_some(), |_| true)
+            {
+                self.gather.observe(elapsed);
+            }
             match &result {
                 Err(e) if e.ret_code() == Some(2500) => self.limiter.throttled(),
                 _ => self.limiter.answered(),

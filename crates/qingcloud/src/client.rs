@@ -77,7 +77,12 @@ impl Client {
         let wait = config.wait.clone();
         let api = Arc::new(CallPath::new(config, transport, clock.clone()));
         let lookups = ClusterLookups::new(api.clone());
-        let jobs = JobPoller::new(api.clone(), clock.clone(), wait.clone());
+        let jobs = JobPoller::new(
+            api.clone(),
+            clock.clone(),
+            wait.clone(),
+            api.gather().clone(),
+        );
         let idle = IdleWait::new(lookups.clone(), clock, wait);
         Client {
             inner: Arc::new(Inner {
@@ -111,13 +116,28 @@ impl Client {
         describe_jobs(&self.inner.api, zone, job_ids).await
     }
 
-    /// The cluster, or None when it is absent. Concurrent lookups in one zone share calls.
+    /// The cluster as it is now, or None when it is absent. Concurrent lookups in one zone
+    /// share calls.
     pub(crate) async fn describe_cluster(
         &self,
         zone: &str,
         cluster_id: &str,
     ) -> Result<Option<Cluster>, Error> {
         self.inner.lookups.lookup(zone, cluster_id).await
+    }
+
+    /// The cluster as a listing of the zone's clusters of `apps` shows it, sent moments ago and
+    /// shared by the lookups of those moments (see `ClusterLookups::lookup_recent`).
+    pub(crate) async fn describe_cluster_recent(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        apps: &[&str],
+    ) -> Result<Option<Cluster>, Error> {
+        self.inner
+            .lookups
+            .lookup_recent(zone, cluster_id, apps)
+            .await
     }
 
     /// Waits until the job succeeds (Ok), fails, `deadline` passes or `cancel` fires, whichever

@@ -1,61 +1,110 @@
-//! Looking up clusters in batches: a plan of a hundred resources reads a hundred clusters, and
-//! one DescribeClusters call can answer for up to a hundred of them.
+//! Looking up clusters with few calls and one round trip: a plan of a hundred resources reads a
+//! hundred clusters, and one DescribeClusters call can answer for up to a hundred of them.
 //!
-//! It works like a group commit, with no timer: per zone, at most one DescribeClusters call is in
-//! flight; lookups that arrive meanwhile queue up and go out together in the next call. A lone
-//! lookup therefore waits for nothing, and under load the batches grow by themselves.
+//! Two kinds of lookup:
+//! - **fresh** (`lookup`): answered by a call sent after it was asked for, so it sees the cluster
+//!   as it is now; an apply's check before a submit and the idle wait need that. Per zone,
+//!   lookups join the next call, which goes out after a short gathering window (`gather`) or at
+//!   once with a hundred ids. A lookup never waits behind a call in flight: several calls of a
+//!   zone may be in flight together, so each costs one round trip plus the window.
+//! - **recent** (`lookup_recent`): a refresh, where every read of one plan may see the zone as
+//!   of one moment. The first one lists the zone's clusters of the given apps (one page of a
+//!   hundred) and the reads of the next `RECENT` share that listing, so a plan's reads cost no
+//!   DescribeClusters call of their own. A cluster the listing does not hold (another app,
+//!   beyond the first page, deleted and no longer listed) is looked up fresh, so absence is
+//!   only ever concluded from a lookup by id.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
 
 use super::actions::{MAX_IDS_PER_CALL, describe_clusters};
 use super::call::CallPath;
 use super::error::Error;
+use super::gather::Gathering;
+use super::listing::{ClusterFilter, ClusterPages};
 use super::model::Cluster;
 use super::sync::lock;
 
 type Answer = Result<Option<Cluster>, Error>;
+type Waiting = Vec<(String, oneshot::Sender<Answer>)>;
 
-#[derive(Default)]
-struct ZoneQueue {
-    waiting: Vec<(String, oneshot::Sender<Answer>)>,
-    /// A sender task is running for this zone and will pick up `waiting`.
-    sending: bool,
+/// How long a zone listing answers recent lookups, from the moment it was sent: long enough to
+/// serve the reads of a plan that take a few seconds, short enough that the state of a long
+/// plan is never older than this.
+pub(crate) const RECENT: Duration = Duration::from_secs(5);
+
+/// The fresh lookups of one zone that have not gone out yet.
+struct Forming {
+    /// Which call this is: the task that sends it after the window checks it still is.
+    call: u64,
+    waiting: Waiting,
+    last_joined: Instant,
 }
 
-/// The cluster lookups of one client: a queue per zone, and the task that empties it.
+/// A zone listing for recent lookups: None while in flight, then the clusters it listed (None
+/// when the listing failed: its lookups go fresh).
+type Listed = Option<Arc<HashMap<String, Cluster>>>;
+
+struct Snapshot {
+    sent_at: Instant,
+    listed: watch::Receiver<Option<Listed>>,
+}
+
+/// What a fresh lookup does after joining.
+enum Then {
+    /// It opened a call: send it after the window.
+    SendAfterWindow(u64),
+    /// It filled the call: send it now.
+    SendNow(Waiting),
+    /// It joined a call someone else sends.
+    Wait,
+}
+
+/// The cluster lookups of one client.
 pub(crate) struct ClusterLookups {
     api: Arc<CallPath>,
-    zones: Mutex<HashMap<String, ZoneQueue>>,
+    forming: Mutex<HashMap<String, Forming>>,
+    next_call: Mutex<u64>,
+    /// Per zone and apps.
+    snapshots: Mutex<HashMap<(String, Vec<String>), Snapshot>>,
 }
 
 impl ClusterLookups {
     pub(crate) fn new(api: Arc<CallPath>) -> Arc<ClusterLookups> {
         Arc::new(ClusterLookups {
             api,
-            zones: Mutex::default(),
+            forming: Mutex::default(),
+            next_call: Mutex::default(),
+            snapshots: Mutex::default(),
         })
     }
 
-    /// The cluster, or None when it is absent. Concurrent lookups in one zone share calls.
+    /// The cluster as it is now, or None when it is absent. Concurrent lookups in one zone
+    /// share calls.
     pub(crate) async fn lookup(self: &Arc<Self>, zone: &str, cluster_id: &str) -> Answer {
         let (tx, rx) = oneshot::channel();
-        let start_sender = {
-            let mut zones = lock(&self.zones);
-            let queue = zones.entry(zone.to_string()).or_default();
-            queue.waiting.push((cluster_id.to_string(), tx));
-            !std::mem::replace(&mut queue.sending, true)
-        };
-        if start_sender {
-            // A task of its own, so that a caller who gives up (Ctrl-C) cannot strand the
-            // lookups queued behind it.
-            tokio::spawn(Arc::clone(self).send_batches(zone.to_string()));
+        let now = self.api.clock().instant();
+        let then = self.join(zone, cluster_id, tx, now);
+        // Tasks of their own, so that a caller who gives up (Ctrl-C) cannot strand the lookups
+        // that joined its call.
+        match then {
+            Then::SendAfterWindow(call) => {
+                tokio::spawn(Arc::clone(self).send_after_window(zone.to_string(), call, now));
+            }
+            Then::SendNow(waiting) => {
+                let this = Arc::clone(self);
+                let zone = zone.to_string();
+                tokio::spawn(async move { this.send(&zone, waiting).await });
+            }
+            Then::Wait => {}
         }
         match rx.await {
             Ok(answer) => answer,
-            // The sender task died (a panic): look up alone rather than fail.
+            // The sending task died (a panic): look up alone rather than fail.
             Err(_) => {
                 let list = describe_clusters(&self.api, zone, &[cluster_id]).await?;
                 Ok(list.into_iter().find(|c| c.cluster_id == cluster_id))
@@ -63,37 +112,158 @@ impl ClusterLookups {
         }
     }
 
-    async fn send_batches(self: Arc<Self>, zone: String) {
-        loop {
-            let batch: Vec<(String, oneshot::Sender<Answer>)> = {
-                let mut zones = lock(&self.zones);
-                let Some(queue) = zones.get_mut(&zone) else {
-                    return;
-                };
-                if queue.waiting.is_empty() {
-                    zones.remove(&zone);
-                    return;
+    /// The cluster as a listing of the zone's clusters of `apps` sent at most `RECENT` ago
+    /// shows it, or as a fresh lookup does when that listing does not hold it.
+    pub(crate) async fn lookup_recent(
+        self: &Arc<Self>,
+        zone: &str,
+        cluster_id: &str,
+        apps: &[&str],
+    ) -> Answer {
+        let mut listed = self.snapshot(zone, apps);
+        let hit = match listed.wait_for(Option::is_some).await {
+            Ok(listed) => listed
+                .as_ref()
+                .and_then(Option::as_ref)
+                .and_then(|clusters| clusters.get(cluster_id).cloned()),
+            // The listing task died (a panic): look up fresh.
+            Err(_) => None,
+        };
+        match hit {
+            Some(cluster) => Ok(Some(cluster)),
+            None => self.lookup(zone, cluster_id).await,
+        }
+    }
+
+    /// The zone listing recent lookups share: the current one, or a new one sent now.
+    fn snapshot(self: &Arc<Self>, zone: &str, apps: &[&str]) -> watch::Receiver<Option<Listed>> {
+        let now = self.api.clock().instant();
+        let key = (
+            zone.to_string(),
+            apps.iter().map(|a| a.to_string()).collect(),
+        );
+        let mut snapshots = lock(&self.snapshots);
+        if let Some(s) = snapshots.get(&key)
+            && now.saturating_duration_since(s.sent_at) <= RECENT
+        {
+            return s.listed.clone();
+        }
+        let (tx, rx) = watch::channel(None);
+        let filter = ClusterFilter {
+            apps: key.1.clone(),
+            ..ClusterFilter::default()
+        };
+        snapshots.insert(
+            key,
+            Snapshot {
+                sent_at: now,
+                listed: rx.clone(),
+            },
+        );
+        let this = Arc::clone(self);
+        let zone = zone.to_string();
+        tokio::spawn(async move {
+            let listed = match ClusterPages::new(&this.api, &zone, filter).next().await {
+                Some(Ok(page)) => {
+                    tracing::debug!(zone = %zone, clusters = page.len(), "listed the zone's clusters");
+                    Some(Arc::new(
+                        page.into_iter()
+                            .map(|c| (c.cluster_id.clone(), c))
+                            .collect::<HashMap<_, _>>(),
+                    ))
                 }
-                let n = queue.waiting.len().min(MAX_IDS_PER_CALL);
-                queue.waiting.drain(..n).collect()
+                Some(Err(e)) => {
+                    tracing::debug!(zone = %zone, error = %e, "listing the zone's clusters failed; looking up by id");
+                    None
+                }
+                None => None,
             };
-            let mut ids: Vec<&str> = Vec::with_capacity(batch.len());
-            let mut seen = HashSet::new();
-            for (id, _) in &batch {
-                if seen.insert(id.as_str()) {
-                    ids.push(id);
-                }
+            tx.send_replace(Some(listed));
+        });
+        rx
+    }
+
+    /// Adds a fresh lookup to the zone's forming call, opening one if there is none.
+    fn join(
+        &self,
+        zone: &str,
+        cluster_id: &str,
+        tx: oneshot::Sender<Answer>,
+        now: Instant,
+    ) -> Then {
+        let mut forming = lock(&self.forming);
+        if let Some(f) = forming.get_mut(zone) {
+            f.waiting.push((cluster_id.to_string(), tx));
+            f.last_joined = now;
+            if f.waiting.len() < MAX_IDS_PER_CALL {
+                return Then::Wait;
             }
-            tracing::debug!(zone = %zone, clusters = ids.len(), "looking up clusters");
-            let result = describe_clusters(&self.api, &zone, &ids).await;
-            for (id, tx) in batch {
-                let answer = match &result {
-                    Ok(list) => Ok(list.iter().find(|c| c.cluster_id == id).cloned()),
-                    Err(e) => Err(e.clone()),
-                };
-                // The caller may have stopped waiting; nothing to do then.
-                let _ = tx.send(answer);
+            return forming
+                .remove(zone)
+                .map_or(Then::Wait, |f| Then::SendNow(f.waiting));
+        }
+        let call = {
+            let mut next = lock(&self.next_call);
+            *next += 1;
+            *next
+        };
+        forming.insert(
+            zone.to_string(),
+            Forming {
+                call,
+                waiting: vec![(cluster_id.to_string(), tx)],
+                last_joined: now,
+            },
+        );
+        Then::SendAfterWindow(call)
+    }
+
+    async fn send_after_window(self: Arc<Self>, zone: String, call: u64, opened: Instant) {
+        let last_joined = || {
+            lock(&self.forming)
+                .get(&zone)
+                .filter(|f| f.call == call)
+                .map(|f| f.last_joined)
+        };
+        self.api
+            .gather()
+            .wait(
+                self.api.clock().as_ref(),
+                Gathering::Clusters,
+                opened,
+                last_joined,
+            )
+            .await;
+        let waiting = {
+            let mut forming = lock(&self.forming);
+            match forming.get(&zone) {
+                Some(f) if f.call == call => forming.remove(&zone).map(|f| f.waiting),
+                // Sent already, when it filled up.
+                _ => None,
             }
+        };
+        if let Some(waiting) = waiting {
+            self.send(&zone, waiting).await;
+        }
+    }
+
+    async fn send(&self, zone: &str, batch: Waiting) {
+        let mut ids: Vec<&str> = Vec::with_capacity(batch.len());
+        let mut seen = HashSet::new();
+        for (id, _) in &batch {
+            if seen.insert(id.as_str()) {
+                ids.push(id);
+            }
+        }
+        tracing::debug!(zone, clusters = ids.len(), "looking up clusters");
+        let result = describe_clusters(&self.api, zone, &ids).await;
+        for (id, tx) in batch {
+            let answer = match &result {
+                Ok(list) => Ok(list.iter().find(|c| c.cluster_id == id).cloned()),
+                Err(e) => Err(e.clone()),
+            };
+            // The caller may have stopped waiting; nothing to do then.
+            let _ = tx.send(answer);
         }
     }
 }

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
 use super::error::Error;
+use super::gather::{Gather, Gathering};
 use super::model::{Job, JobStatus};
 use super::retry::{RetryClass, classify};
 use super::sync::lock;
@@ -197,12 +198,34 @@ struct Entry {
     next_due: Instant,
     misses: u32,
     first_missed: Option<Instant>,
+    /// A look at this job is in flight: a round that starts meanwhile leaves it out.
+    asking: bool,
+    /// The last look ended every wait on the job (it finished, has an unknown status, is not
+    /// found, or polling cannot go on): it is not looked at again while its waiters leave.
+    settled: bool,
+}
+
+impl Entry {
+    fn may_be_asked(&self) -> bool {
+        !self.asking && !self.settled
+    }
+}
+
+/// Whether an observation ends every wait on the job (see `JobPoller::wait_observed`).
+fn settles(observation: &Observation) -> bool {
+    match observation {
+        Observation::Nothing => false,
+        Observation::Seen(job) => !matches!(job.status, JobStatus::Pending | JobStatus::Working),
+        Observation::NotFound | Observation::PollFailed(_) => true,
+    }
 }
 
 /// The registered jobs of one zone and the wake-up bell for its polling task.
 struct ZonePoller {
     jobs: Mutex<HashMap<String, Entry>>,
     wake: Notify,
+    /// When a job last joined (its first look is due at once): a round gathers until they stop.
+    last_joined: Mutex<Option<Instant>>,
 }
 
 /// One waiter's membership; leaving (drop) unregisters the job when nobody else waits on it.
@@ -232,6 +255,8 @@ pub(crate) struct JobPoller {
     source: Arc<dyn JobSource>,
     clock: Arc<dyn Clock>,
     policy: WaitPolicy,
+    /// How long a round waits for the looks that fall due together.
+    gather: Arc<Gather>,
     /// One poller per zone, created on demand and removed when it has nothing to poll.
     zones: Mutex<HashMap<String, Arc<ZonePoller>>>,
 }
@@ -241,11 +266,13 @@ impl JobPoller {
         source: Arc<dyn JobSource>,
         clock: Arc<dyn Clock>,
         policy: WaitPolicy,
+        gather: Arc<Gather>,
     ) -> Arc<JobPoller> {
         Arc::new(JobPoller {
             source,
             clock,
             policy,
+            gather,
             zones: Mutex::new(HashMap::new()),
         })
     }
@@ -260,6 +287,7 @@ impl JobPoller {
                 let p = Arc::new(ZonePoller {
                     jobs: Mutex::new(HashMap::new()),
                     wake: Notify::new(),
+                    last_joined: Mutex::new(None),
                 });
                 pollers.insert(zone.to_string(), p.clone());
                 tokio::spawn(Arc::clone(self).poll_zone(zone.to_string(), p.clone()));
@@ -275,10 +303,13 @@ impl JobPoller {
                 next_due: now + policy.first_look,
                 misses: 0,
                 first_missed: None,
+                asking: false,
+                settled: false,
             });
             entry.waiters += 1;
             entry.tx.subscribe()
         };
+        *lock(&poller.last_joined) = Some(now);
         drop(pollers);
         poller.wake.notify_one();
         Registration {
@@ -289,85 +320,140 @@ impl JobPoller {
     }
 
     /// The polling task of one zone; ends when no job of the zone is waited on.
+    ///
+    /// A round asks about every registered job that is not being asked about already, due or
+    /// not (it costs nothing extra), in one DescribeJobs call (per 100 jobs). Rounds run in tasks
+    /// of their own, so a look that falls due while another round is in flight (the first look
+    /// at a job just submitted) does not wait for that round: it goes out after the gathering
+    /// window, with every other look that fell due meanwhile.
     async fn poll_zone(self: Arc<Self>, zone: String, poller: Arc<ZonePoller>) {
-        let (clock, policy) = (&self.clock, &self.policy);
+        let clock = &self.clock;
+        // When the last round went out: only looks at jobs that joined since then gather.
+        let mut last_round: Option<Instant> = None;
         loop {
             let due = {
                 // Same lock order as `register`: zones, then jobs.
                 let mut pollers = lock(&self.zones);
                 let jobs = lock(&poller.jobs);
-                match jobs.values().map(|e| e.next_due).min() {
-                    Some(due) => due,
-                    None => {
-                        if pollers.get(&zone).is_some_and(|p| Arc::ptr_eq(p, &poller)) {
-                            pollers.remove(&zone);
-                        }
-                        return;
+                if jobs.is_empty() {
+                    if pollers.get(&zone).is_some_and(|p| Arc::ptr_eq(p, &poller)) {
+                        pollers.remove(&zone);
                     }
+                    return;
                 }
+                jobs.values()
+                    .filter(|e| e.may_be_asked())
+                    .map(|e| e.next_due)
+                    .min()
+            };
+            let Some(due) = due else {
+                // Every job is being asked about or settled: wait for a round to end or for
+                // someone to join or leave.
+                poller.wake.notified().await;
+                continue;
             };
             let now = clock.instant();
             if due > now {
                 tokio::select! {
                     _ = clock.sleep(due - now) => {}
-                    // Someone joined or left: recompute the next due time.
+                    // Someone joined or left, or a round ended: recompute the next due time.
                     _ = poller.wake.notified() => continue,
                 }
             }
-            // Ask about every registered job, due or not: it costs nothing extra.
-            let round_start = clock.instant();
-            let ids: Vec<String> = lock(&poller.jobs).keys().cloned().collect();
-            if ids.is_empty() {
-                continue;
+            // First looks that fall due together (the jobs of a wave of submissions) share the
+            // call; later rounds are aligned by their schedule already.
+            let opened = clock.instant();
+            let joined = *lock(&poller.last_joined);
+            if joined.is_some_and(|j| last_round.is_none_or(|r| j >= r)) {
+                self.gather
+                    .wait(clock.as_ref(), Gathering::Jobs, opened, || {
+                        *lock(&poller.last_joined)
+                    })
+                    .await;
             }
-            let result = self.source.describe_jobs(&zone, &ids).await;
-            let now = clock.instant();
-            let mut jobs = lock(&poller.jobs);
-            let mut found: HashMap<String, Job> = match &result {
-                Ok(list) => list.iter().map(|j| (j.job_id.clone(), j.clone())).collect(),
-                Err(e) => {
-                    tracing::warn!(zone = %zone, error = %e, "polling QingCloud jobs failed");
-                    HashMap::new()
-                }
-            };
-            for id in &ids {
-                let Some(entry) = jobs.get_mut(id) else {
-                    continue;
-                };
-                match &result {
-                    Ok(_) => match found.remove(id) {
-                        Some(job) => {
-                            entry.misses = 0;
-                            entry.first_missed = None;
-                            entry.tx.send_replace(Observation::Seen(job));
-                        }
-                        None => {
-                            entry.misses += 1;
-                            let since = *entry.first_missed.get_or_insert(now);
-                            if entry.misses >= policy.missing_rounds
-                                && now.saturating_duration_since(since) >= policy.missing_grace
-                            {
-                                entry.tx.send_replace(Observation::NotFound);
-                            }
-                        }
-                    },
-                    // Waiting cannot fix a rejected key or a bad parameter; anything else is
-                    // probably transient, and the waiters' deadlines bound it.
-                    Err(e) if classify(e) == RetryClass::Never => {
-                        entry.tx.send_replace(Observation::PollFailed(e.clone()));
-                    }
-                    Err(_) => {}
-                }
-                // A job that was nearly due joins this round's schedule, which keeps concurrent
-                // waits aligned to one call per round; one far from due keeps its own, so that
-                // rounds it merely rode along do not stretch its delays.
-                let slack = entry.interval / 4;
-                if entry.next_due <= round_start + slack {
-                    entry.next_due = now + entry.interval;
-                    entry.interval = policy.next_delay(entry.interval);
-                }
+            let round_start = clock.instant();
+            last_round = Some(round_start);
+            let ids: Vec<String> = lock(&poller.jobs)
+                .iter_mut()
+                .filter(|(_, e)| e.may_be_asked())
+                .map(|(id, e)| {
+                    e.asking = true;
+                    id.clone()
+                })
+                .collect();
+            if !ids.is_empty() {
+                // The source splits more than 100 ids into several calls.
+                tokio::spawn(Arc::clone(&self).poll_round(
+                    zone.clone(),
+                    poller.clone(),
+                    ids,
+                    round_start,
+                ));
             }
         }
+    }
+
+    /// One DescribeJobs call about `ids`, and what it tells each of their waiters.
+    async fn poll_round(
+        self: Arc<Self>,
+        zone: String,
+        poller: Arc<ZonePoller>,
+        ids: Vec<String>,
+        round_start: Instant,
+    ) {
+        let policy = &self.policy;
+        let result = self.source.describe_jobs(&zone, &ids).await;
+        let now = self.clock.instant();
+        let mut jobs = lock(&poller.jobs);
+        let mut found: HashMap<String, Job> = match &result {
+            Ok(list) => list.iter().map(|j| (j.job_id.clone(), j.clone())).collect(),
+            Err(e) => {
+                tracing::warn!(zone = %zone, error = %e, "polling QingCloud jobs failed");
+                HashMap::new()
+            }
+        };
+        for id in &ids {
+            let Some(entry) = jobs.get_mut(id) else {
+                continue;
+            };
+            entry.asking = false;
+            let observation = match &result {
+                Ok(_) => match found.remove(id) {
+                    Some(job) => {
+                        entry.misses = 0;
+                        entry.first_missed = None;
+                        Some(Observation::Seen(job))
+                    }
+                    None => {
+                        entry.misses += 1;
+                        let since = *entry.first_missed.get_or_insert(now);
+                        (entry.misses >= policy.missing_rounds
+                            && now.saturating_duration_since(since) >= policy.missing_grace)
+                            .then_some(Observation::NotFound)
+                    }
+                },
+                // Waiting cannot fix a rejected key or a bad parameter; anything else is
+                // probably transient, and the waiters' deadlines bound it.
+                Err(e) if classify(e) == RetryClass::Never => {
+                    Some(Observation::PollFailed(e.clone()))
+                }
+                Err(_) => None,
+            };
+            if let Some(observation) = observation {
+                entry.settled = settles(&observation);
+                entry.tx.send_replace(observation);
+            }
+            // A job that was nearly due joins this round's schedule, which keeps concurrent
+            // waits aligned to one call per round; one far from due keeps its own, so that
+            // rounds it merely rode along do not stretch its delays.
+            let slack = entry.interval / 4;
+            if entry.next_due <= round_start + slack {
+                entry.next_due = now + entry.interval;
+                entry.interval = policy.next_delay(entry.interval);
+            }
+        }
+        drop(jobs);
+        poller.wake.notify_one();
     }
 
     /// Waits until the job succeeds (Ok), fails, `deadline` passes or `cancel` fires, whichever
@@ -491,7 +577,8 @@ mod tests {
     fn fake_poller(api: &Arc<FakeApi>) -> Arc<JobPoller> {
         let path = fake_call_path(api);
         let clock = path.clock().clone();
-        JobPoller::new(path, clock, WaitPolicy::default())
+        let gather = path.gather().clone();
+        JobPoller::new(path, clock, WaitPolicy::default(), gather)
     }
 
     async fn wait(poller: &Arc<JobPoller>, job: &str, secs: u64) -> Result<Job, WaitError> {
@@ -514,9 +601,10 @@ mod tests {
         let job = wait(&poller, "j-1", 600).await.unwrap();
         assert_eq!(job.status, JobStatus::Successful);
         assert_eq!(api.count("DescribeJobs"), 4);
-        // At once, then 0.2 s, 0.23 s, 0.2645 s.
+        // At once (after the first look's gathering window: 1 ms before any answer, on tokio's
+        // millisecond timer), then 0.2 s, 0.23 s, 0.2645 s.
         let took = start.elapsed().as_secs_f64();
-        assert!((took - 0.6945).abs() < 0.001, "{took}");
+        assert!((0.6955..=0.6965).contains(&took), "{took}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -639,6 +727,70 @@ mod tests {
         // The zone's poller is gone once nobody waits.
         tokio::time::sleep(Duration::from_secs(30)).await;
         assert!(poller.zones.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_seen_finished_is_not_looked_at_again() {
+        // j-done has succeeded already; j-slow works for three rounds.
+        let api = jobs_api(|id, n| {
+            Some(if id == "j-done" || n > 3 {
+                "successful"
+            } else {
+                "working"
+            })
+        });
+        let poller = fake_poller(&api);
+        // A waiter slow to leave: its registration outlives the look that saw the job done.
+        let lingering = poller.register("pek3a", "j-done");
+        wait(&poller, "j-slow", 600).await.unwrap();
+        let looks = |id: &str| {
+            api.calls()
+                .iter()
+                .filter(|(_, p)| job_ids(p).iter().any(|j| j == id))
+                .count()
+        };
+        assert_eq!(looks("j-slow"), 4);
+        assert_eq!(looks("j-done"), 1);
+        assert!(matches!(
+            &*lingering.rx.borrow(),
+            Observation::Seen(job) if job.status == JobStatus::Successful
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_look_does_not_wait_for_a_round_in_flight() {
+        let rtt = Duration::from_millis(50);
+        let api = FakeApi::with_delay(rtt, |_, p| {
+            let set: Vec<_> = job_ids(p)
+                .iter()
+                .map(|id| {
+                    let status = if id == "j-long" {
+                        "working"
+                    } else {
+                        "successful"
+                    };
+                    json!({"job_id": id, "status": status})
+                })
+                .collect();
+            ok(json!({"job_set": set}))
+        });
+        let poller = fake_poller(&api);
+        let p = poller.clone();
+        let long = tokio::spawn(async move { wait(&p, "j-long", 600).await });
+        // Submitted while the look at j-long is in flight.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let start = Instant::now();
+        wait(&poller, "j-new", 600).await.unwrap();
+        // One round trip and a gathering window (an eighth of it), not two round trips.
+        assert!(
+            start.elapsed() <= rtt + Duration::from_millis(7),
+            "{:?}",
+            start.elapsed()
+        );
+        let calls = api.calls();
+        assert_eq!(job_ids(&calls[0].1), ["j-long"]);
+        assert_eq!(job_ids(&calls[1].1), ["j-new"]);
+        long.abort();
     }
 
     #[tokio::test(start_paused = true)]

@@ -2,7 +2,7 @@
 //!
 //! A module uses only modules of its own line or the lines above it, so none imports one that
 //! imports it back:
-//! - `error`, `clock`, `signer` (shared with the simulator), `model` (QingCloud's records),
+//! - `error`, `clock`, `gather` (how long shared calls wait for company), `signer` (shared with the simulator), `model` (QingCloud's records),
 //!   `retry`, `rate_limit`, `jobs` (job waits, over a `JobSource`), `credentials` (arguments,
 //!   environment and the SDK config file -> `ClientConfig`);
 //! - `transport` (one GET), `call` (the one call path: sign, pace, send, retry);
@@ -22,6 +22,7 @@ mod cluster_batch;
 pub mod credentials;
 mod custom;
 mod error;
+mod gather;
 mod history;
 mod idle;
 pub mod ids;
@@ -39,6 +40,8 @@ mod transport;
 pub mod testing;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_latency;
 
 pub use client::Client;
 pub use clock::Clock;

@@ -19,7 +19,7 @@ use super::client::Client;
 use super::custom::{self, ServiceRequest, Sighting};
 use super::error::Error;
 use super::history::{History, JOBS, MAX_PAGE};
-use super::model::{Cluster, Job, JobStatus, unusable};
+use super::model::{Cluster, Job, JobStatus, MYSQL_PLUS_APP_IDS, unusable};
 
 pub const SERVICE: &str = "configuring_SSL";
 pub const ROLE: &str = "maininstance";
@@ -278,11 +278,28 @@ impl Walk<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct SslService<'c> {
     client: &'c Client,
+    /// Whether `read` may take the cluster from a zone listing of the last moments.
+    recent: bool,
 }
 
 impl<'c> SslService<'c> {
     pub fn new(client: &'c Client) -> SslService<'c> {
-        SslService { client }
+        SslService {
+            client,
+            recent: false,
+        }
+    }
+
+    /// Reads for a refresh: the cluster may come from a listing of the zone's MySQL Plus
+    /// clusters sent moments ago and shared by every read of the plan (see
+    /// `cluster_batch::RECENT`), which spares each read a DescribeClusters call and a round
+    /// trip. The job history is still read per cluster, now. Never for a read that decides a
+    /// submission: that one must see the cluster as it is now.
+    pub fn recent(self) -> SslService<'c> {
+        SslService {
+            recent: true,
+            ..self
+        }
     }
 
     /// Reads the cluster and its SSL setting from its job history, newest job first, reading at
@@ -301,8 +318,17 @@ impl<'c> SslService<'c> {
         policy: HistoryPolicy,
     ) -> Result<SslState, Error> {
         let page = policy.page();
+        let lookup = async {
+            if self.recent {
+                (self.client)
+                    .describe_cluster_recent(zone, cluster_id, MYSQL_PLUS_APP_IDS)
+                    .await
+            } else {
+                self.client.describe_cluster(zone, cluster_id).await
+            }
+        };
         let (cluster, first) = tokio::join!(
-            self.client.describe_cluster(zone, cluster_id),
+            lookup,
             describe_cluster_jobs_page(self.client.api(), zone, cluster_id, 0, page)
         );
         self.read_history(zone, cluster_id, cluster?, first, prior, policy)

@@ -38,20 +38,42 @@ pub fn api_error(code: i64) -> Reply {
 type Handler = dyn Fn(&str, &Params) -> Reply + Send + Sync;
 
 pub struct FakeApi {
-    calls: Mutex<Vec<(String, Params)>>,
+    /// Each call and when it was made (tokio's clock).
+    calls: Mutex<Vec<(String, Params, tokio::time::Instant)>>,
     handler: Box<Handler>,
+    /// Every answer arrives this long after its call; the handler decides the answer at once,
+    /// as a server acts on arrival.
+    delay: Duration,
 }
 
 impl FakeApi {
     pub fn new(handler: impl Fn(&str, &Params) -> Reply + Send + Sync + 'static) -> Arc<Self> {
+        Self::with_delay(Duration::ZERO, handler)
+    }
+
+    /// A fake API `delay` of round trip away.
+    pub fn with_delay(
+        delay: Duration,
+        handler: impl Fn(&str, &Params) -> Reply + Send + Sync + 'static,
+    ) -> Arc<Self> {
         Arc::new(FakeApi {
             calls: Mutex::new(Vec::new()),
             handler: Box::new(handler),
+            delay,
         })
     }
 
+    /// When each call was made, in the order of `calls`.
+    pub fn sent_at(&self) -> Vec<tokio::time::Instant> {
+        self.calls.lock().unwrap().iter().map(|c| c.2).collect()
+    }
+
     pub fn calls(&self) -> Vec<(String, Params)> {
-        self.calls.lock().unwrap().clone()
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .map(|(a, p, _)| (a.clone(), p.clone()))
+            .collect()
     }
 
     pub fn count(&self, action: &str) -> usize {
@@ -91,7 +113,8 @@ impl Transport for FakeApi {
         let params = decode_query(query);
         let action = params.get("action").cloned().unwrap_or_default();
         let reply = (self.handler)(&action, &params);
-        self.calls.lock().unwrap().push((action, params));
+        let sent = tokio::time::Instant::now();
+        self.calls.lock().unwrap().push((action, params, sent));
         let result = match reply {
             Reply::Json(v) => Ok(HttpResponse {
                 status: 200,
@@ -102,7 +125,13 @@ impl Transport for FakeApi {
                 detail: "scripted failure".into(),
             }),
         };
-        Box::pin(async move { result })
+        let delay = self.delay;
+        Box::pin(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            result
+        })
     }
 }
 

@@ -64,7 +64,8 @@ pub(super) async fn refresh(ctx: &Ctx, req: ReadRequest<MysqlPlusSsl>) -> ReadRe
             }
         }
     }
-    let read = SslService::new(client).read(
+    // A refresh: the reads of one plan may share a listing of the zone taken moments ago.
+    let read = SslService::new(client).recent().read(
         &target.zone,
         &target.cluster_id,
         recorded(&state),
