@@ -45,9 +45,22 @@ struct Forming {
     last_joined: Instant,
 }
 
-/// A zone listing for recent lookups: None while in flight, then the clusters it listed (None
-/// when the listing failed: its lookups go fresh).
-type Listed = Option<Arc<HashMap<String, Cluster>>>;
+/// A zone listing for recent lookups: the clusters it listed, or why it failed: an error that
+/// a lookup by id would meet too (the endpoint or the credentials), or None when a lookup by id
+/// may still succeed.
+type Listed = Result<Arc<HashMap<String, Cluster>>, Option<Error>>;
+
+/// Whether a failed listing's error is one a lookup by id would meet too: a failure to reach
+/// the API at all (its retries are spent), or credentials or a clock the API refuses. Anything
+/// else (a refused parameter, a permission, an answer that cannot be read) may be the listing's
+/// own, so its lookups go by id.
+fn fails_lookups_too(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } => true,
+        Error::Api { ret_code, .. } => matches!(ret_code, 1200 | 1300),
+        Error::BadResponse { .. } | Error::UnusableAnswer { .. } => false,
+    }
+}
 
 struct Snapshot {
     sent_at: Instant,
@@ -122,10 +135,11 @@ impl ClusterLookups {
     ) -> Answer {
         let mut listed = self.snapshot(zone, apps);
         let hit = match listed.wait_for(Option::is_some).await {
-            Ok(listed) => listed
-                .as_ref()
-                .and_then(Option::as_ref)
-                .and_then(|clusters| clusters.get(cluster_id).cloned()),
+            Ok(listed) => match listed.as_ref() {
+                Some(Ok(clusters)) => clusters.get(cluster_id).cloned(),
+                Some(Err(Some(e))) => return Err(e.clone()),
+                Some(Err(None)) | None => None,
+            },
             // The listing task died (a panic): look up fresh.
             Err(_) => None,
         };
@@ -166,17 +180,18 @@ impl ClusterLookups {
             let listed = match ClusterPages::new(&this.api, &zone, filter).next().await {
                 Some(Ok(page)) => {
                     tracing::debug!(zone = %zone, clusters = page.len(), "listed the zone's clusters");
-                    Some(Arc::new(
+                    Ok(Arc::new(
                         page.into_iter()
                             .map(|c| (c.cluster_id.clone(), c))
                             .collect::<HashMap<_, _>>(),
                     ))
                 }
+                Some(Err(e)) if fails_lookups_too(e.error()) => Err(Some(e.error().clone())),
                 Some(Err(e)) => {
                     tracing::debug!(zone = %zone, error = %e, "listing the zone's clusters failed; looking up by id");
-                    None
+                    Err(None)
                 }
-                None => None,
+                None => Err(None),
             };
             tx.send_replace(Some(listed));
         });
@@ -385,6 +400,50 @@ mod tests {
                 let err = lookup.await.unwrap().unwrap_err();
                 assert!(matches!(err, Error::UnusableAnswer { .. }), "{err:?}");
             }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_listing_fails_recent_lookups_only_when_a_lookup_by_id_would_fail_too() {
+        // (listing's ret_code, whether the lookups then go by id)
+        for (code, by_id) in [(1200, false), (1300, false), (1100, true), (5000, true)] {
+            let api = FakeApi::new(move |_, p| {
+                if ids_of(p).is_empty() {
+                    return api_error(code);
+                }
+                let set: Vec<_> = ids_of(p)
+                    .into_iter()
+                    .map(|id| json!({"cluster_id": id, "status": "active"}))
+                    .collect();
+                ok(json!({ "cluster_set": set }))
+            });
+            let lookups = ClusterLookups::new(fake_call_path(&api));
+            for id in ["cl-a", "cl-b"] {
+                let answer = lookups.lookup_recent("pek3a", id, &["app-1"]).await;
+                if by_id {
+                    assert_eq!(answer.unwrap().unwrap().cluster_id, id, "{code}");
+                } else {
+                    assert_eq!(answer.unwrap_err().ret_code(), Some(code));
+                }
+            }
+            let listings = api
+                .calls()
+                .iter()
+                .filter(|(_, p)| ids_of(p).is_empty())
+                .count();
+            // One listing serves both lookups, failed or not (5000 is retried within it).
+            let attempts = if code == 5000 {
+                5
+            } else if code == 1300 {
+                2
+            } else {
+                1
+            };
+            assert_eq!(listings, attempts, "{code}");
+            assert_eq!(
+                api.count("DescribeClusters") - listings,
+                if by_id { 2 } else { 0 }
+            );
         }
     }
 

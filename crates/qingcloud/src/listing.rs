@@ -48,6 +48,13 @@ pub struct PageError {
     error: Error,
 }
 
+impl PageError {
+    /// Why the page could not be read.
+    pub(crate) fn error(&self) -> &Error {
+        &self.error
+    }
+}
+
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
