@@ -279,6 +279,9 @@ async fn put_settings(State(shared): Sh, bytes: Bytes) -> Response {
         if let Some(h) = patch.honour_reverse {
             world.settings.honour_reverse = h;
         }
+        if let Some(ms) = patch.latency_ms {
+            world.settings.latency_ms = ms;
+        }
         (world.settings.clone(), true)
     });
     Json(settings).into_response()

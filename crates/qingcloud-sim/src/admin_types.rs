@@ -110,6 +110,8 @@ pub struct SettingsPatch {
     pub job_duration_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub honour_reverse: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
 }
 
 /// `DELETE /_sim/clusters/{id}?mode=...`: what becomes of the cluster.

@@ -75,7 +75,37 @@ pub(crate) async fn iaas(
     }
 }
 
+/// One request, with the fixed latency (`--latency-ms`) around it: half before it acts, half
+/// after, so its effect lands mid-flight as on a real server, and the answer comes the whole
+/// latency after the request. Read once on arrival, so a change of the setting does not split
+/// one request's wait.
 async fn process(shared: Arc<Shared>, method: String, path: String, params: Params) -> Reply {
+    let received_ms = super::clock::now_ms();
+    let (before, after) = split_latency(shared.latency_ms());
+    if before > 0 {
+        tokio::time::sleep(Duration::from_millis(before)).await;
+    }
+    let reply = respond(&shared, received_ms, &method, &path, &params).await;
+    if after > 0 {
+        tokio::time::sleep(Duration::from_millis(after)).await;
+    }
+    reply
+}
+
+/// A latency split into the part before the request acts and the part after; they add up.
+fn split_latency(ms: u64) -> (u64, u64) {
+    let before = ms / 2;
+    (before, ms - before)
+}
+
+/// Faults, verification and the action, logged; `received_ms` is when the request arrived.
+async fn respond(
+    shared: &Shared,
+    received_ms: i64,
+    method: &str,
+    path: &str,
+    params: &Params,
+) -> Reply {
     let decision = shared.draw_faults(
         params.get("action"),
         params.get("offset").and_then(|o| o.trim().parse().ok()),
@@ -91,7 +121,8 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
         slow_ms: None,
         job_id: None,
         odd_answer: None,
-        time: format_iso(super::clock::now_ms()),
+        time: format_iso(received_ms),
+        received_ms,
     };
 
     if let Some(ms) = decision.slow_ms {
@@ -102,13 +133,13 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
     if decision.drop == Some(Drop::BeforeActing) {
         entry.outcome = "dropped";
         entry.fault = Some("drop_before");
-        return finish(&shared, entry, Reply::Cut);
+        return finish(shared, entry, Reply::Cut);
     }
     if decision.http_503 {
         entry.outcome = "http_503";
         entry.fault = Some("http_503");
         entry.http_status = Some(503);
-        return finish(&shared, entry, Reply::Unavailable);
+        return finish(shared, entry, Reply::Unavailable);
     }
     if let Some(code) = decision.error_code {
         let err = ApiError::injected(code);
@@ -116,10 +147,10 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
         entry.fault = Some("error_code");
         entry.ret_code = Some(code);
         entry.http_status = Some(200);
-        return finish(&shared, entry, Reply::Json(err.body()));
+        return finish(shared, entry, Reply::Json(err.body()));
     }
 
-    let (result, odd) = act(&shared, &method, &path, &params);
+    let (result, odd) = act(shared, method, path, params);
     let mut body = match result {
         Ok(answer) => {
             entry.job_id = answer.job_id;
@@ -141,7 +172,7 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
     if decision.drop == Some(Drop::AfterActing) {
         entry.outcome = "dropped";
         entry.fault = Some("drop_after");
-        return finish(&shared, entry, Reply::Cut);
+        return finish(shared, entry, Reply::Cut);
     }
     entry.http_status = Some(200);
     if entry.slow_ms.is_some() && entry.outcome == "ok" {
@@ -164,9 +195,9 @@ async fn process(shared: Arc<Shared>, method: String, path: String, params: Para
                 Reply::Json(serde_json::Value::Object(body))
             }
         };
-        return finish(&shared, entry, reply);
+        return finish(shared, entry, reply);
     }
-    finish(&shared, entry, Reply::Json(serde_json::Value::Object(body)))
+    finish(shared, entry, Reply::Json(serde_json::Value::Object(body)))
 }
 
 /// Verifies and runs the request; also says which odd answer, if any, replaces the answer:
@@ -225,4 +256,16 @@ fn finish(shared: &Shared, entry: Entry, reply: Reply) -> Reply {
     );
     shared.record(entry);
     reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_latency;
+
+    #[test]
+    fn latency_is_split_around_the_action_and_adds_up() {
+        for (ms, want) in [(0, (0, 0)), (1, (0, 1)), (50, (25, 25)), (201, (100, 101))] {
+            assert_eq!(split_latency(ms), want, "{ms}");
+        }
+    }
 }

@@ -11,6 +11,9 @@ use super::faults::Faults;
 
 const AFTER_HELP: &str = "\
 Precedence: flags > config file > saved state; the fault flags apply over --faults.
+--latency-ms is a fixed round trip for every API answer (half of it before the request acts,
+half after), like a real API that far away; --slow-rate/--slow-ms delay a random share of
+requests and are logged as faults.
 Without --honour-reverse, DescribeClusterJobs lists oldest first whatever reverse/sort_key say,
 as the documentation, which lists neither parameter, allows.
 --faults also takes \"odd_answers\": {\"ACTION or *\": \"no_set|duplicate_set|html|empty|no_ret_code|hang\"}.
@@ -48,6 +51,10 @@ struct Args {
         hide_possible_values = true
     )]
     honour_reverse: Option<bool>,
+    /// Every API answer N ms after its request, half before it acts; not a fault (see --slow-ms)
+    /// [default: 0, or the saved setting]
+    #[arg(long, value_name = "N")]
+    latency_ms: Option<u64>,
     /// An access key the API accepts, instead of the built-in pair
     #[arg(long, value_name = "ID", requires = "secret_key")]
     access_key: Option<String>,
@@ -127,6 +134,9 @@ fn options(args: &Args) -> Result<SimOptions, String> {
     }
     if args.honour_reverse.is_some() {
         options.honour_reverse = args.honour_reverse;
+    }
+    if args.latency_ms.is_some() {
+        options.latency_ms = args.latency_ms;
     }
     // The single-fault flags apply over the faults JSON (or the defaults).
     let mut faults = args.faults.clone().or(options.faults.take());
@@ -252,6 +262,13 @@ mod tests {
         assert_eq!(f.drop_rate, 0.5);
         assert_eq!(f.error_codes, vec![5000, 5100]);
         assert_eq!(o.honour_reverse, None);
+        assert_eq!(o.latency_ms, None);
+        let Ok(a) = parse(argv("--latency-ms 50")) else {
+            panic!("--latency-ms")
+        };
+        let o = options(&a).unwrap_or_default();
+        // A setting, not a fault: it leaves the faults alone.
+        assert_eq!((o.latency_ms, o.faults), (Some(50), None));
         assert!(parse(argv("--access-key A")).is_err());
         for (flag, want) in [
             ("--honour-reverse", true),
@@ -277,6 +294,7 @@ mod tests {
             "--config <FILE>",
             "--job-duration-ms <N>",
             "--honour-reverse[=<BOOL>]",
+            "--latency-ms <N>",
             "--access-key <ID>",
             "--secret-key <SECRET>",
             "--faults <JSON>",
@@ -300,6 +318,8 @@ mod tests {
             "--error-rate x",
             "--error-codes 5000,x",
             "--slow-ms 1.5",
+            "--latency-ms fast",
+            "--latency-ms=-50",
             "--fault-seed -3",
             "--faults {",
             "--faults {\"eror_rate\":1}",

@@ -30,6 +30,7 @@ pub(crate) struct ConfigFile {
     clusters: Vec<ClusterSeed>,
     job_duration_ms: Option<u64>,
     honour_reverse: Option<bool>,
+    latency_ms: Option<u64>,
     faults: Option<Faults>,
 }
 
@@ -53,6 +54,8 @@ pub struct SimOptions {
     pub job_duration_ms: Option<u64>,
     /// Overrides the saved setting when given (`--honour-reverse`).
     pub honour_reverse: Option<bool>,
+    /// Overrides the saved setting when given (`--latency-ms`).
+    pub latency_ms: Option<u64>,
     /// Replace the saved faults when given.
     pub faults: Option<Faults>,
     pub state_file: Option<PathBuf>,
@@ -67,6 +70,9 @@ impl SimOptions {
         }
         if config.honour_reverse.is_some() {
             self.honour_reverse = config.honour_reverse;
+        }
+        if config.latency_ms.is_some() {
+            self.latency_ms = config.latency_ms;
         }
         if config.faults.is_some() {
             self.faults = config.faults;

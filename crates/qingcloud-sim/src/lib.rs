@@ -125,6 +125,9 @@ pub async fn serve(listener: TcpListener, options: SimOptions) -> Result<SimServ
     if let Some(honour) = options.honour_reverse {
         world.settings.honour_reverse = honour;
     }
+    if let Some(ms) = options.latency_ms {
+        world.settings.latency_ms = ms;
+    }
     if let Some(faults) = options.faults.clone() {
         faults.validate()?;
         world.faults = faults;

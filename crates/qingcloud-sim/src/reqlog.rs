@@ -30,7 +30,11 @@ pub(crate) struct Entry {
     /// The odd answer given instead of the real one (`no_set`, `html`, `hang`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub odd_answer: Option<&'static str>,
+    /// When the request arrived, in whole seconds (QingCloud's format).
     pub time: String,
+    /// When the request arrived, in milliseconds since the epoch: enough to see how a client
+    /// spaces its requests, which `time` cannot show.
+    pub received_ms: i64,
 }
 
 #[derive(Default)]

@@ -115,6 +115,12 @@ impl Shared {
         decision
     }
 
+    /// The fixed latency of every `/iaas/` answer (`Settings::latency_ms`). Read under the
+    /// lock without settling jobs: it is not an action on the world.
+    pub(crate) fn latency_ms(&self) -> u64 {
+        lock(&self.inner).world.settings.latency_ms
+    }
+
     /// Replaces the faults; a seed restarts the random sequence so a test can replay it.
     pub(crate) fn set_faults(&self, faults: Faults) {
         let rng = rng_for(&faults);

@@ -19,6 +19,10 @@ pub struct Settings {
     /// Whether `DescribeClusterJobs` obeys `reverse=1`. Off by default: QingCloud's
     /// documentation lists no `reverse` for it, so a client must not count on it.
     pub honour_reverse: bool,
+    /// Every `/iaas/` answer comes this long after its request: half of it before the request
+    /// acts, half after, like a real API one round trip of this length away. Not a fault:
+    /// nothing is drawn and the request log does not mark it. 0 (the default): at once.
+    pub latency_ms: u64,
 }
 
 impl Default for Settings {
@@ -26,6 +30,7 @@ impl Default for Settings {
         Self {
             job_duration_ms: DEFAULT_JOB_DURATION_MS,
             honour_reverse: false,
+            latency_ms: 0,
         }
     }
 }

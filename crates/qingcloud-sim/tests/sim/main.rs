@@ -8,5 +8,6 @@ mod clusters;
 mod faults;
 mod history;
 mod jobs;
+mod latency;
 mod odd;
 mod process;
