@@ -24,7 +24,6 @@ use tokio::time::Instant;
 use super::actions::{MAX_IDS_PER_CALL, describe_clusters};
 use super::call::CallPath;
 use super::error::Error;
-use super::gather::Gathering;
 use super::listing::{ClusterFilter, ClusterPages};
 use super::model::Cluster;
 use super::sync::lock;
@@ -242,12 +241,7 @@ impl ClusterLookups {
         };
         self.api
             .gather()
-            .wait(
-                self.api.clock().as_ref(),
-                Gathering::Clusters,
-                opened,
-                last_joined,
-            )
+            .wait(self.api.clock().as_ref(), opened, last_joined)
             .await;
         let waiting = {
             let mut forming = lock(&self.forming);

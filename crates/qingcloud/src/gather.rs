@@ -21,31 +21,28 @@ use tokio::time::Instant;
 
 use super::clock::Clock;
 
-/// What is being gathered; the two kinds gather differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Gathering {
-    /// Cluster lookups that must be fresh (an apply's read before a submit, the idle wait).
-    /// Refreshes do not make them (they share a recent listing), so their window costs plans
-    /// nothing.
-    Clusters,
-    /// Job looks, the last step of a create or change. A shared look ends every create in it
-    /// at the same moment, which lines up Terraform's next wave (and so its cluster lookups).
-    Jobs,
+/// How long a shared call gathers, as shares of the measured round trip with limits.
+///
+/// Fresh cluster lookups (an apply's read before a submit, the idle wait) and first job looks
+/// gather alike; refreshes make neither (they share a recent listing), so plans do not pay for
+/// the window. Terraform hands out an apply's creates one by one as it records the ones before,
+/// 7-10 ms apart on a busy 2-core machine (seen in the simulator's request log) whatever the
+/// API's latency, so the quiet moment must outlast that gap for a wave to share its calls; the
+/// cap bounds what a create pays, however spread its wave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GatherPolicy {
+    pub(crate) quiet_share: f64,
+    pub(crate) quiet_max: Duration,
+    pub(crate) cap_share: f64,
+    pub(crate) cap_max: Duration,
 }
 
-/// The windows as shares of the round trip: (quiet, cap, the longest cap however slow the API).
-/// Terraform hands out an apply's creates one by one as it records the ones before (7-10 ms
-/// apart on a busy 2-core machine, seen in the simulator's request log), so a sixth of a 50 ms
-/// round trip is about the least quiet moment that still lets a wave share its calls; the cap
-/// keeps the cost of a create within a round trip, however spread its wave.
-impl Gathering {
-    fn shares(self) -> (f64, f64, Duration) {
-        match self {
-            Gathering::Clusters => (1.0 / 6.0, 1.0 / 3.0, Duration::from_millis(40)),
-            Gathering::Jobs => (1.0 / 6.0, 1.0 / 3.0, Duration::from_millis(50)),
-        }
-    }
-}
+pub(crate) const POLICY: GatherPolicy = GatherPolicy {
+    quiet_share: 1.0 / 4.0,
+    quiet_max: Duration::from_millis(15),
+    cap_share: 1.0 / 2.0,
+    cap_max: Duration::from_millis(30),
+};
 
 /// Before any call has been answered: short, so that a lone first lookup loses little.
 const INITIAL: Window = Window {
@@ -101,14 +98,14 @@ impl Gather {
     }
 
     /// The window of a shared call opened now.
-    pub(crate) fn window(&self, kind: Gathering) -> Window {
+    pub(crate) fn window(&self) -> Window {
         let Some(rtt) = self.round_trip() else {
             return INITIAL;
         };
-        let (quiet, cap, max_cap) = kind.shares();
-        let cap = rtt.mul_f64(cap).min(max_cap);
+        let cap = rtt.mul_f64(POLICY.cap_share).min(POLICY.cap_max);
+        let quiet = rtt.mul_f64(POLICY.quiet_share).min(POLICY.quiet_max);
         Window {
-            quiet: rtt.mul_f64(quiet).min(cap),
+            quiet: quiet.min(cap),
             cap,
         }
     }
@@ -118,11 +115,10 @@ impl Gather {
     pub(crate) async fn wait(
         &self,
         clock: &dyn Clock,
-        kind: Gathering,
         opened: Instant,
         last_joined: impl Fn() -> Option<Instant>,
     ) {
-        let window = self.window(kind);
+        let window = self.window();
         if window.quiet < MIN_SLEEP {
             tokio::task::yield_now().await;
             return;
@@ -148,66 +144,61 @@ mod tests {
     }
 
     #[test]
-    fn the_window_is_a_share_of_the_measured_round_trip_with_a_cap() {
+    fn the_window_is_a_share_of_the_measured_round_trip_with_limits() {
         let g = Gather::default();
         assert_eq!(g.round_trip(), None);
-        assert_eq!(g.window(Gathering::Clusters), INITIAL);
-        assert_eq!(g.window(Gathering::Jobs), INITIAL);
+        assert_eq!(g.window(), INITIAL);
         g.observe(ms(48.0));
         assert_eq!(g.round_trip(), Some(ms(48.0)));
-        for kind in [Gathering::Clusters, Gathering::Jobs] {
-            let w = g.window(kind);
-            assert_eq!((w.quiet, w.cap), (ms(8.0), ms(16.0)));
-        }
+        assert_eq!(
+            g.window(),
+            Window {
+                quiet: ms(12.0),
+                cap: ms(24.0)
+            }
+        );
         // One slow call moves the average a quarter of the way.
         g.observe(ms(208.0));
         assert_eq!(g.round_trip(), Some(ms(88.0)));
         for _ in 0..40 {
             g.observe(Duration::from_secs(2));
         }
-        let w = g.window(Gathering::Clusters);
-        assert_eq!((w.quiet, w.cap), (ms(40.0), ms(40.0)));
-        let w = g.window(Gathering::Jobs);
-        assert_eq!((w.quiet, w.cap), (ms(50.0), ms(50.0)));
+        assert_eq!(
+            g.window(),
+            Window {
+                quiet: ms(15.0),
+                cap: ms(30.0)
+            }
+        );
         // A simulator on the same machine: nothing worth a sleep.
         let g = Gather::default();
         g.observe(Duration::from_micros(800));
-        assert!(g.window(Gathering::Jobs).quiet < MIN_SLEEP);
+        assert!(g.window().quiet < MIN_SLEEP);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_window_ends_when_nobody_joins_for_a_moment_or_at_its_cap() {
         let g = Gather::default();
-        g.observe(ms(24.0)); // quiet 4 ms, cap 8 ms
+        g.observe(ms(16.0)); // quiet 4 ms, cap 8 ms
         let clock = SystemClock;
         // Gone out already (it filled up): no wait.
         let opened = Instant::now();
-        g.wait(&clock, Gathering::Clusters, opened, || None).await;
+        g.wait(&clock, opened, || None).await;
         assert_eq!(opened.elapsed(), Duration::ZERO);
         // Nobody joins: it goes out after the quiet moment.
         let opened = Instant::now();
-        g.wait(&clock, Gathering::Clusters, opened, || Some(opened))
-            .await;
+        g.wait(&clock, opened, || Some(opened)).await;
         assert_eq!(opened.elapsed(), ms(4.0));
         // Lookups keep joining: it goes out at the cap.
         let opened = Instant::now();
-        g.wait(&clock, Gathering::Clusters, opened, || {
-            Some(Instant::now() - ms(0.5))
-        })
-        .await;
+        g.wait(&clock, opened, || Some(Instant::now() - ms(0.5)))
+            .await;
         assert_eq!(opened.elapsed(), ms(8.0));
         // A wave that ends 3 ms in: the quiet moment after its last lookup.
         let opened = Instant::now();
         let last = opened + ms(3.0);
-        g.wait(&clock, Gathering::Clusters, opened, || {
-            Some(last.min(Instant::now()))
-        })
-        .await;
-        assert_eq!(opened.elapsed(), ms(7.0));
-        // Job looks gather alike.
-        let opened = Instant::now();
-        g.wait(&clock, Gathering::Jobs, opened, || Some(opened))
+        g.wait(&clock, opened, || Some(last.min(Instant::now())))
             .await;
-        assert_eq!(opened.elapsed(), ms(4.0));
+        assert_eq!(opened.elapsed(), ms(7.0));
     }
 }

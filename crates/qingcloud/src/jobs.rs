@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
 use super::error::Error;
-use super::gather::{Gather, Gathering};
+use super::gather::Gather;
 use super::model::{Job, JobStatus};
 use super::retry::{RetryClass, classify};
 use super::sync::lock;
@@ -366,9 +366,7 @@ impl JobPoller {
             let joined = *lock(&poller.last_joined);
             if joined.is_some_and(|j| last_round.is_none_or(|r| j >= r)) {
                 self.gather
-                    .wait(clock.as_ref(), Gathering::Jobs, opened, || {
-                        *lock(&poller.last_joined)
-                    })
+                    .wait(clock.as_ref(), opened, || *lock(&poller.last_joined))
                     .await;
             }
             let round_start = clock.instant();
@@ -781,9 +779,9 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let start = Instant::now();
         wait(&poller, "j-new", 600).await.unwrap();
-        // One round trip and a gathering window (a third of it at most), not two round trips.
+        // One round trip and a gathering window (half of it at most), not two round trips.
         assert!(
-            start.elapsed() <= rtt + rtt / 3 + Duration::from_millis(1),
+            start.elapsed() <= rtt + rtt / 2 + Duration::from_millis(1),
             "{:?}",
             start.elapsed()
         );

@@ -19,8 +19,8 @@ use super::testing::{FakeApi, Params, fake_client, indexed_values, ok};
 /// The fake API's round trip: QingCloud from a CI runner in China.
 const RTT: Duration = Duration::from_millis(50);
 /// What a fresh lookup or a first job look may add to the round trip: the gathering window (4 ms
-/// at most before any answer, then a third of the round trip at most).
-const WINDOW: Duration = Duration::from_micros(16_667);
+/// at most before any answer, then half the round trip at most).
+const WINDOW: Duration = Duration::from_millis(25);
 /// The tasks' hand-offs.
 const HANDOFF: Duration = Duration::from_millis(1);
 
@@ -150,10 +150,11 @@ async fn a_hundred_concurrent_reads_take_one_round_trip_and_share_one_cluster_lo
 async fn a_fresh_read_never_waits_behind_a_lookup_in_flight() {
     let api = api();
     let client = fake_client(&api);
-    // Ten reads 10 ms apart: each arrives while the lookup of the one before is in flight.
-    // Waiting for that lookup, and then for its own, took up to two round trips.
+    // Ten reads 30 ms apart, more than a window: each arrives while the lookup of the one
+    // before is in flight. Waiting for that lookup, and then for its own, took up to two
+    // round trips.
     let took = reads(&client, 10, Read::Fresh, |i| {
-        Duration::from_millis(10 * i as u64)
+        Duration::from_millis(30 * i as u64)
     })
     .await;
     within(&took, one_round_trip(Read::Fresh));
@@ -229,7 +230,8 @@ async fn a_fresh_read_sees_the_cluster_as_it_is_after_it_was_asked_for() {
     assert!(!refreshed.cluster.unwrap().is_idle());
     let c = client.clone();
     let first = tokio::spawn(async move { read_ssl(&c, "cl-000", Read::Fresh).await });
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Past the first fresh lookup's window: its call is in flight.
+    tokio::time::sleep(WINDOW + Duration::from_millis(5)).await;
     // Asked while the first fresh lookup (which sees the cluster busy) is in flight, and
     // while the listing is recent: neither may answer it.
     let asked = Instant::now();
