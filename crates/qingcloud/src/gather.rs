@@ -26,9 +26,10 @@ use super::clock::Clock;
 /// Fresh cluster lookups (an apply's read before a submit, the idle wait) and first job looks
 /// gather alike; refreshes make neither (they share a recent listing), so plans do not pay for
 /// the window. Terraform hands out an apply's creates one by one as it records the ones before,
-/// 7-10 ms apart on a busy 2-core machine (seen in the simulator's request log) whatever the
-/// API's latency, so the quiet moment must outlast that gap for a wave to share its calls; the
-/// cap bounds what a create pays, however spread its wave.
+/// 7-25 ms apart on a busy 2-core machine (seen in the simulator's request log) whatever the
+/// API's latency, irregularly: a quiet moment shorter than the cap ended most windows early and
+/// left the calls per create above 2.8 (docs/performance.md), so the window stays open to its
+/// cap, which bounds what a create pays: half a round trip, at most 30 ms.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct GatherPolicy {
     pub(crate) quiet_share: f64,
@@ -38,8 +39,8 @@ pub(crate) struct GatherPolicy {
 }
 
 pub(crate) const POLICY: GatherPolicy = GatherPolicy {
-    quiet_share: 1.0 / 4.0,
-    quiet_max: Duration::from_millis(15),
+    quiet_share: 1.0 / 2.0,
+    quiet_max: Duration::from_millis(30),
     cap_share: 1.0 / 2.0,
     cap_max: Duration::from_millis(30),
 };
@@ -68,12 +69,26 @@ pub(crate) struct Window {
 
 /// The client's measured round trip (a moving average, in microseconds; 0 until the first
 /// answer) and the windows derived from it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Gather {
+    policy: GatherPolicy,
     round_trip_us: AtomicU64,
 }
 
+impl Default for Gather {
+    fn default() -> Self {
+        Gather::new(POLICY)
+    }
+}
+
 impl Gather {
+    pub(crate) fn new(policy: GatherPolicy) -> Gather {
+        Gather {
+            policy,
+            round_trip_us: AtomicU64::new(0),
+        }
+    }
+
     /// One call's time from sending to an answer of the server (an error answer counts).
     pub(crate) fn observe(&self, took: Duration) {
         let sample = u64::try_from(took.as_micros())
@@ -102,8 +117,9 @@ impl Gather {
         let Some(rtt) = self.round_trip() else {
             return INITIAL;
         };
-        let cap = rtt.mul_f64(POLICY.cap_share).min(POLICY.cap_max);
-        let quiet = rtt.mul_f64(POLICY.quiet_share).min(POLICY.quiet_max);
+        let p = &self.policy;
+        let cap = rtt.mul_f64(p.cap_share).min(p.cap_max);
+        let quiet = rtt.mul_f64(p.quiet_share).min(p.quiet_max);
         Window {
             quiet: quiet.min(cap),
             cap,
@@ -153,7 +169,7 @@ mod tests {
         assert_eq!(
             g.window(),
             Window {
-                quiet: ms(12.0),
+                quiet: ms(24.0),
                 cap: ms(24.0)
             }
         );
@@ -166,7 +182,7 @@ mod tests {
         assert_eq!(
             g.window(),
             Window {
-                quiet: ms(15.0),
+                quiet: ms(30.0),
                 cap: ms(30.0)
             }
         );
@@ -178,7 +194,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_window_ends_when_nobody_joins_for_a_moment_or_at_its_cap() {
-        let g = Gather::default();
+        // A policy whose quiet moment ends a window before its cap.
+        let g = Gather::new(GatherPolicy {
+            quiet_share: 1.0 / 4.0,
+            quiet_max: ms(15.0),
+            ..POLICY
+        });
         g.observe(ms(16.0)); // quiet 4 ms, cap 8 ms
         let clock = SystemClock;
         // Gone out already (it filled up): no wait.
