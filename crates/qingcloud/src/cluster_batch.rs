@@ -280,12 +280,21 @@ impl ClusterLookups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{FakeApi, Params, api_error, fake_call_path, indexed_values, ok};
+    use crate::testing::{FakeApi, Params, Reply, api_error, fake_call_path, indexed_values, ok};
     use serde_json::json;
     use std::time::Duration;
 
     fn ids_of(p: &Params) -> Vec<String> {
         indexed_values(p, "clusters")
+    }
+
+    /// Every asked-for id exists and is active.
+    fn active_clusters(p: &Params) -> Reply {
+        let set: Vec<_> = ids_of(p)
+            .into_iter()
+            .map(|id| json!({"cluster_id": id, "status": "active"}))
+            .collect();
+        ok(json!({ "cluster_set": set }))
     }
 
     /// Every asked-for id exists except those starting with `cl-gone`.
@@ -357,11 +366,7 @@ mod tests {
             if fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
                 return api_error(1200);
             }
-            let set: Vec<_> = ids_of(p)
-                .into_iter()
-                .map(|id| json!({"cluster_id": id, "status": "active"}))
-                .collect();
-            ok(json!({ "cluster_set": set }))
+            active_clusters(p)
         });
         let lookups = ClusterLookups::new(fake_call_path(&api));
         let err = lookups.lookup("pek3a", "cl-a").await.unwrap_err();
@@ -405,11 +410,7 @@ mod tests {
                 if ids_of(p).is_empty() {
                     return api_error(code);
                 }
-                let set: Vec<_> = ids_of(p)
-                    .into_iter()
-                    .map(|id| json!({"cluster_id": id, "status": "active"}))
-                    .collect();
-                ok(json!({ "cluster_set": set }))
+                active_clusters(p)
             });
             let lookups = ClusterLookups::new(fake_call_path(&api));
             for id in ["cl-a", "cl-b"] {
