@@ -8,11 +8,11 @@
 //!   once with a hundred ids. A lookup never waits behind a call in flight: several calls of a
 //!   zone may be in flight together, so each costs one round trip plus the window.
 //! - **recent** (`lookup_recent`): a refresh, where every read of one plan may see the zone as
-//!   of one moment. The first one lists the zone's clusters of the given apps (one page of a
-//!   hundred) and the reads of the next `RECENT` share that listing, so a plan's reads cost no
-//!   DescribeClusters call of their own. A cluster the listing does not hold (another app,
-//!   beyond the first page, deleted and no longer listed) is looked up fresh, so absence is
-//!   only ever concluded from a lookup by id.
+//!   of one moment. The first one lists the zone's clusters of the given apps (the first page,
+//!   then up to `LISTED_PAGES` pages side by side) and the reads of the next `RECENT` share that
+//!   listing, so a plan's reads cost no DescribeClusters call of their own. A cluster the
+//!   listing does not hold (another app, beyond its pages, deleted and no longer listed) is
+//!   looked up fresh, so absence is only ever concluded from a lookup by id.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use super::actions::{MAX_IDS_PER_CALL, describe_clusters};
 use super::call::CallPath;
 use super::error::Error;
-use super::listing::{ClusterFilter, ClusterPages};
+use super::listing::{CLUSTERS_PAGE, ClusterFilter, ClusterPages};
 use super::model::Cluster;
 use super::sync::lock;
 
@@ -35,6 +35,10 @@ type Waiting = Vec<(String, oneshot::Sender<Answer>)>;
 /// serve the reads of a plan that take a few seconds, short enough that the state of a long
 /// plan is never older than this.
 pub(crate) const RECENT: Duration = Duration::from_secs(5);
+
+/// The most pages a listing for recent lookups reads (a thousand clusters): a zone with more
+/// costs its reads' lookups by id rather than a listing longer than the plan.
+const LISTED_PAGES: u64 = 10;
 
 /// The fresh lookups of one zone that have not gone out yet.
 struct Forming {
@@ -173,27 +177,7 @@ impl ClusterLookups {
                 listed: rx.clone(),
             },
         );
-        let this = Arc::clone(self);
-        let zone = zone.to_string();
-        tokio::spawn(async move {
-            let listed = match ClusterPages::new(&this.api, &zone, filter).next().await {
-                Some(Ok(page)) => {
-                    tracing::debug!(zone = %zone, clusters = page.len(), "listed the zone's clusters");
-                    Ok(Arc::new(
-                        page.into_iter()
-                            .map(|c| (c.cluster_id.clone(), c))
-                            .collect::<HashMap<_, _>>(),
-                    ))
-                }
-                Some(Err(e)) if fails_lookups_too(e.error()) => Err(Some(e.error().clone())),
-                Some(Err(e)) => {
-                    tracing::debug!(zone = %zone, error = %e, "listing the zone's clusters failed; looking up by id");
-                    Err(None)
-                }
-                None => Err(None),
-            };
-            tx.send_replace(Some(listed));
-        });
+        tokio::spawn(list_zone(self.api.clone(), zone.to_string(), filter, tx));
         rx
     }
 
@@ -275,6 +259,59 @@ impl ClusterLookups {
             let _ = tx.send(answer);
         }
     }
+}
+
+/// Lists the zone's clusters of `filter` for recent lookups: the first page, then the others
+/// (up to `LISTED_PAGES`) side by side. A later page that fails leaves its clusters to lookups
+/// by id; a first page that fails decides for all (see `fails_lookups_too`).
+async fn list_zone(
+    api: Arc<CallPath>,
+    zone: String,
+    filter: ClusterFilter,
+    tx: watch::Sender<Option<Listed>>,
+) {
+    let mut first = ClusterPages::new(&api, &zone, filter.clone());
+    let page = match first.next().await {
+        Some(Ok(page)) => page,
+        Some(Err(e)) if fails_lookups_too(e.error()) => {
+            tx.send_replace(Some(Err(Some(e.error().clone()))));
+            return;
+        }
+        Some(Err(e)) => {
+            tracing::debug!(zone = %zone, error = %e, "listing the zone's clusters failed; looking up by id");
+            tx.send_replace(Some(Err(None)));
+            return;
+        }
+        None => Vec::new(),
+    };
+    let total = first.total().unwrap_or(0);
+    let mut clusters: HashMap<String, Cluster> = page
+        .into_iter()
+        .map(|c| (c.cluster_id.clone(), c))
+        .collect();
+    let mut rest = tokio::task::JoinSet::new();
+    let offsets = (1..LISTED_PAGES).map(|k| k * CLUSTERS_PAGE);
+    for offset in offsets.take_while(|o| *o < total) {
+        let (api, zone, filter) = (api.clone(), zone.clone(), filter.clone());
+        rest.spawn(async move {
+            ClusterPages::starting_at(&api, &zone, filter, offset)
+                .next()
+                .await
+        });
+    }
+    while let Some(page) = rest.join_next().await {
+        match page {
+            Ok(Some(Ok(page))) => {
+                clusters.extend(page.into_iter().map(|c| (c.cluster_id.clone(), c)));
+            }
+            Ok(Some(Err(e))) => {
+                tracing::debug!(zone = %zone, error = %e, "a page of the zone's clusters failed; its clusters are looked up by id");
+            }
+            Ok(None) | Err(_) => {}
+        }
+    }
+    tracing::debug!(zone = %zone, clusters = clusters.len(), total, "listed the zone's clusters");
+    tx.send_replace(Some(Ok(Arc::new(clusters))));
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::error::Error;
 use super::model::{Cluster, parse_set, parse_total_count, unusable};
 
 /// The API's largest page.
-const CLUSTERS_PAGE: u64 = 100;
+pub(crate) const CLUSTERS_PAGE: u64 = 100;
 
 const ACTION: &str = "DescribeClusters";
 
@@ -90,6 +90,26 @@ impl<'a> ClusterPages<'a> {
             total: None,
             seen: HashSet::new(),
         }
+    }
+
+    /// A walk that starts at `offset`, for reading pages side by side (each walk checks only
+    /// its own pages for clusters listed twice).
+    pub(crate) fn starting_at(
+        api: &'a CallPath,
+        zone: &str,
+        filter: ClusterFilter,
+        offset: u64,
+    ) -> ClusterPages<'a> {
+        ClusterPages {
+            offset,
+            page: offset / CLUSTERS_PAGE,
+            ..ClusterPages::new(api, zone, filter)
+        }
+    }
+
+    /// The listing's `total_count`, once a page has been read.
+    pub(crate) fn total(&self) -> Option<u64> {
+        self.total
     }
 
     fn is_done(&self) -> bool {

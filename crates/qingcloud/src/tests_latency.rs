@@ -46,14 +46,16 @@ fn api_with(
     FakeApi::with_delay(RTT, move |action, p: &Params| match action {
         "DescribeClusters" => {
             let ids = indexed_values(p, "clusters");
-            let set: Vec<_> = if ids.is_empty() {
+            if ids.is_empty() {
                 assert_eq!(p["apps.1"], MYSQL_PLUS_APP_IDS[0], "{p:?}");
-                (0..listed)
+                let number = |k: &str| p[k].parse::<usize>().unwrap();
+                let (offset, limit) = (number("offset"), number("limit"));
+                let set: Vec<_> = (offset..listed.min(offset + limit))
                     .map(|i| cluster(&format!("cl-{i:03}")))
-                    .collect()
-            } else {
-                ids.iter().map(|id| cluster(id)).collect()
-            };
+                    .collect();
+                return ok(json!({"cluster_set": set, "total_count": listed}));
+            }
+            let set: Vec<_> = ids.iter().map(|id| cluster(id)).collect();
             ok(json!({"cluster_set": set, "total_count": set.len()}))
         }
         "DescribeClusterJobs" => ok(json!({"job_set": [], "total_count": 0})),
@@ -193,6 +195,32 @@ async fn a_refresh_of_a_hundred_in_waves_lists_the_zone_once_and_reads_each_in_o
     tokio::time::sleep(RECENT).await;
     read(&client, "cl-007", Read::Refresh).await;
     assert_eq!(api.count("DescribeClusters"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zone_of_many_pages_is_listed_side_by_side_and_serves_every_read() {
+    let api = api_with(250, |_| "");
+    let client = fake_client(&api);
+    let took = reads(&client, 250, Read::Refresh, |_| Duration::ZERO).await;
+    // The first page, then the other two together: two round trips for the first reads.
+    within(&took, 2 * RTT + HANDOFF);
+    let offsets: Vec<String> = api
+        .calls()
+        .iter()
+        .filter(|(a, _)| a == "DescribeClusters")
+        .map(|(_, p)| {
+            assert!(indexed_values(p, "clusters").is_empty(), "a lookup by id");
+            p["offset"].clone()
+        })
+        .collect();
+    assert_eq!(offsets.len(), 3);
+    assert_eq!(offsets[0], "0");
+    let sent = api.sent_at();
+    assert_eq!(
+        sent[sent.len() - 1],
+        sent[sent.len() - 2],
+        "pages 2 and 3 side by side"
+    );
 }
 
 #[tokio::test(start_paused = true)]
