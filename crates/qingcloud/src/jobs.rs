@@ -215,7 +215,7 @@ impl Entry {
 fn settles(observation: &Observation) -> bool {
     match observation {
         Observation::Nothing => false,
-        Observation::Seen(job) => !matches!(job.status, JobStatus::Pending | JobStatus::Working),
+        Observation::Seen(job) => !job.status.is_in_progress(),
         Observation::NotFound | Observation::PollFailed(_) => true,
     }
 }
