@@ -13,7 +13,10 @@ mod identity;
 mod listener;
 pub mod logging;
 mod serve;
+mod signals;
 pub mod tls;
+#[cfg(unix)]
+mod unix_socket;
 
 pub use identity::Identity;
 pub use logging::init_logging;
@@ -29,8 +32,12 @@ use tonic::service::Routes;
 /// serves until Terraform calls GRPCController.Shutdown. Exit code 1 on any start-up error.
 pub fn main(identity: &Identity, make_routes: fn() -> Routes) -> ExitCode {
     // Ctrl-C reaches the whole process group; Terraform stops providers through RPCs instead.
+    // (Windows has no SIG_IGN for the console's Ctrl-C: `signals` swallows it there.)
     // SAFETY: installing SIG_IGN has no handler code to be unsafe about.
-    unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN)
+    };
     run(identity, Mode::Plugin, make_routes)
 }
 
@@ -84,7 +91,7 @@ fn start(identity: &Identity, mode: Mode, make_routes: fn() -> Routes) -> Result
         tracing::warn!("PLUGIN_CLIENT_CERT is not set: serving without TLS");
     }
 
-    // Still single-threaded here, which `listener::bind_unix` relies on.
+    // Still single-threaded here, which `unix_socket::bind_unix` relies on.
     let bound = listener::bind(
         &plugin_env.socket_dir,
         identity.name,
@@ -108,18 +115,21 @@ fn start(identity: &Identity, mode: Mode, make_routes: fn() -> Routes) -> Result
     let cert_der = tls.as_ref().map(|t| t.cert_der.clone());
     let routes = make_routes();
     let stop = CancellationToken::new();
-    let socket_dir = plugin_env.socket_dir.clone();
-    let name = identity.name;
     let result = runtime.block_on(async {
-        serve::spawn_signal_watch(stop.clone(), mode == Mode::Debug)?;
+        signals::spawn_signal_watch(stop.clone(), mode == Mode::Debug)?;
         // Sockets of providers that were killed before they could remove theirs. On a thread of
         // its own, so a big temporary directory never delays the handshake Terraform waits for.
-        tokio::task::spawn_blocking(move || {
-            let removed = listener::remove_stale_sockets(&socket_dir, name);
-            if removed > 0 {
-                tracing::debug!(removed, dir = %socket_dir.display(), "removed stale plugin sockets");
-            }
-        });
+        #[cfg(unix)]
+        {
+            let socket_dir = plugin_env.socket_dir.clone();
+            let name = identity.name;
+            tokio::task::spawn_blocking(move || {
+                let removed = unix_socket::remove_stale_sockets(&socket_dir, name);
+                if removed > 0 {
+                    tracing::debug!(removed, dir = %socket_dir.display(), "removed stale plugin sockets");
+                }
+            });
+        }
         let announce = || match mode {
             Mode::Plugin => print_handshake(version, &address, cert_der.as_deref()),
             Mode::Debug => print_reattach(identity.address, version, &address),

@@ -1,5 +1,5 @@
 //! Accepting connections (with the AutoMTLS handshake) and running the gRPC server until
-//! Shutdown or a signal.
+//! Shutdown or a signal (`signals`).
 
 use super::conn::{Conn, Io};
 use super::controller::Controller;
@@ -20,6 +20,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 enum Listener {
+    #[cfg(unix)]
     Unix(tokio::net::UnixListener),
     Tcp(tokio::net::TcpListener),
 }
@@ -28,6 +29,7 @@ impl Listener {
     /// Must run inside the runtime (tokio registers the socket with its reactor).
     fn from_bound(bound: &Bound) -> io::Result<Self> {
         Ok(match bound {
+            #[cfg(unix)]
             Bound::Unix(l, _) => {
                 Listener::Unix(tokio::net::UnixListener::from_std(l.try_clone()?)?)
             }
@@ -37,6 +39,7 @@ impl Listener {
 
     async fn accept(&self) -> io::Result<Box<dyn Io>> {
         match self {
+            #[cfg(unix)]
             Listener::Unix(l) => Ok(Box::new(l.accept().await?.0)),
             Listener::Tcp(l) => {
                 let (stream, _) = l.accept().await?;
@@ -148,32 +151,4 @@ pub(crate) async fn serve(
             Ok(())
         }
     }
-}
-
-/// SIGTERM always stops gracefully (so the socket file is removed); SIGINT only in debug mode,
-/// because Terraform forwards Ctrl-C to the whole process group and stops providers with the
-/// StopProvider RPC instead.
-pub(crate) fn spawn_signal_watch(stop: CancellationToken, debug: bool) -> io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = if debug {
-        Some(signal(SignalKind::interrupt())?)
-    } else {
-        None
-    };
-    tokio::spawn(async move {
-        let interrupted = async {
-            match int.as_mut() {
-                Some(s) => s.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
-            _ = interrupted => tracing::info!("interrupted; shutting down"),
-            _ = stop.cancelled() => return,
-        }
-        stop.cancel();
-    });
-    Ok(())
 }
