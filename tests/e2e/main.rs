@@ -14,6 +14,8 @@ mod plugin;
 mod plugin_host;
 mod query;
 mod release;
+mod release_platforms;
+mod release_workflows;
 mod restart_safety;
 mod sim_helpers;
 mod smoke;

@@ -1,7 +1,9 @@
-//! scripts/release packages the provider for the Terraform Registry. These tests run it on the
-//! debug binary cargo built for the tests (`--binary`, which skips the release build), check the
-//! zip, the manifest and SHA256SUMS, then install the zip's content from a `filesystem_mirror`
-//! with the real `terraform init` (offline) and read the schema through it.
+//! scripts/release packages the provider for the Terraform Registry. The first tests run it on
+//! the debug binary cargo built for the tests (`--binary`, which skips the build), check the zip,
+//! the manifest and SHA256SUMS, then install the zip's content from a `filesystem_mirror` with
+//! the real `terraform init` (offline) and read the schema through it. The others read the one
+//! release of every platform that support/release.rs builds and signs: the Registry's file set
+//! and its signature, and what scripts/release refuses. `release_platforms` checks the binaries.
 
 use std::fs;
 use std::path::Path;
@@ -10,6 +12,11 @@ use std::process::{Command, Output, Stdio};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::support::exe_format::PLATFORMS;
+use crate::support::release::{
+    self as rel, gnupg_with_key, manifest_name, run_release, stop_gpg_agent, sums_name, target_tmp,
+    tempdir, tool, write, zip_name,
+};
 use crate::support::{Workspace, hcl_string, repo, show, terraform_path};
 
 const NAME: &str = "terraform-provider-qingcloud";
@@ -257,4 +264,213 @@ fn release_refuses_a_bad_version_or_binary() {
             .unwrap_or(false),
         "nothing should be written on failure"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every platform, built by scripts/release (support/release.rs) and signed
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn release_writes_the_registry_file_set_for_every_platform_and_signs_it() {
+    let release = rel::release();
+    let dist = &release.dist;
+
+    let mut files: Vec<String> = fs::read_dir(dist)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()))
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()));
+    files.sort();
+    let mut expected: Vec<String> = PLATFORMS.iter().map(|(p, _)| zip_name(p)).collect();
+    expected.extend([manifest_name(), sums_name(), format!("{}.sig", sums_name())]);
+    expected.sort();
+    assert_eq!(files, expected, "unexpected files in {}", dist.display());
+
+    // The manifest: protocol 6 only, the same at the repository root and in dist/.
+    let want = json!({"version": 1, "metadata": {"protocol_versions": ["6.0"]}});
+    for path in [
+        dist.join(manifest_name()),
+        repo().join("terraform-registry-manifest.json"),
+    ] {
+        let manifest: Value = serde_json::from_slice(&read(&path))
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        assert_eq!(manifest, want, "{}", path.display());
+    }
+
+    // SHA256SUMS: `HASH  NAME` per line, sorted, covering every zip and the manifest.
+    let sums = String::from_utf8_lossy(&read(&dist.join(sums_name()))).into_owned();
+    let mut covered = Vec::new();
+    for line in sums.lines() {
+        let (hash, file) = line
+            .split_once("  ")
+            .unwrap_or_else(|| panic!("bad SHA256SUMS line {line:?}\n{sums}"));
+        assert_eq!(
+            hash,
+            sha256_hex(&read(&dist.join(file))),
+            "checksum of {file} is wrong\n{sums}"
+        );
+        covered.push(file.to_string());
+    }
+    let mut sorted = covered.clone();
+    sorted.sort();
+    assert_eq!(covered, sorted, "SHA256SUMS is not sorted\n{sums}");
+    let want_covered: Vec<String> = expected
+        .iter()
+        .filter(|f| !f.contains("SHA256SUMS"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        covered, want_covered,
+        "SHA256SUMS covers the wrong files\n{sums}"
+    );
+
+    // The signature: binary (the Registry does not take an armoured one), made by the key, and
+    // checked by gpgv against nothing but the exported public key.
+    let sig = dist.join(format!("{}.sig", sums_name()));
+    let sig_bytes = read(&sig);
+    assert!(
+        !sig_bytes.starts_with(b"-----BEGIN"),
+        "SHA256SUMS.sig is ASCII-armoured; the Registry wants a binary signature"
+    );
+    let verify = |data: &Path| {
+        tool("gpgv")
+            .arg("--keyring")
+            .arg(&release.public_key)
+            .arg(&sig)
+            .arg(data)
+            .env("GNUPGHOME", target_tmp().join("release-e2e/gpgv-home"))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run gpgv: {e}"))
+    };
+    let _ = fs::create_dir_all(target_tmp().join("release-e2e/gpgv-home"));
+    let good = verify(&dist.join(sums_name()));
+    assert!(
+        good.status.success(),
+        "the signature does not verify\n{}",
+        show(&good)
+    );
+    let short_id = &release.fingerprint[24..];
+    assert!(
+        String::from_utf8_lossy(&good.stderr)
+            .to_uppercase()
+            .contains(short_id),
+        "gpgv did not name the key {}\n{}",
+        release.fingerprint,
+        show(&good)
+    );
+    // The same signature over other content must not verify (the check can fail).
+    let tampered = target_tmp().join("release-e2e/tampered-SHA256SUMS");
+    write(&tampered, sums.replacen('0', "1", 1));
+    let bad = verify(&tampered);
+    assert!(
+        !bad.status.success(),
+        "a changed SHA256SUMS verified\n{}",
+        show(&bad)
+    );
+}
+
+#[test]
+fn release_lists_every_platform_with_its_rust_target() {
+    let output = Command::new("bash")
+        .arg(repo().join("scripts/release"))
+        .arg("--list-platforms")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/release: {e}"));
+    assert!(output.status.success(), "{}", show(&output));
+    let listing = String::from_utf8_lossy(&output.stdout).into_owned();
+    let listed: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let want: Vec<&str> = PLATFORMS.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        listed, want,
+        "the platforms scripts/release builds\n{listing}"
+    );
+    assert!(
+        listing.contains("windows_amd64 x86_64-pc-windows-gnu"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn release_refuses_bad_versions_platforms_binaries_and_keys() {
+    let tmp = tempdir();
+    let out = tmp.path().join("out");
+    let out_arg = out.to_string_lossy().into_owned();
+    let bin = format!(
+        "linux_amd64={}",
+        env!("CARGO_BIN_EXE_terraform-provider-qingcloud")
+    );
+    let refused = |args: &[&str], envs: &[(&str, &Path)], why: &str| {
+        let output = run_release(args, envs);
+        assert!(
+            !output.status.success(),
+            "scripts/release {args:?} should fail\n{}",
+            show(&output)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(why),
+            "scripts/release {args:?} should say {why:?}\n{}",
+            show(&output)
+        );
+    };
+    for bad in ["v0.1.0", "0.1", "latest"] {
+        refused(
+            &[bad, "--out-dir", &out_arg, "--binary", &bin],
+            &[],
+            "not a version",
+        );
+    }
+    refused(
+        &["--out-dir", &out_arg, "--platform", "plan9_amd64"],
+        &[],
+        "unknown platform",
+    );
+    refused(
+        &[
+            "--out-dir",
+            &out_arg,
+            "--binary",
+            "linux_amd64=/no/such/binary",
+        ],
+        &[],
+        "not an executable file",
+    );
+
+    // Signing keys: a short id, an unknown key, and a key the Registry would not accept.
+    let home = tmp.path().join("gnupg");
+    let ed25519 = gnupg_with_key(&home, "ed25519", "");
+    refused(
+        &[
+            "--out-dir",
+            &out_arg,
+            "--binary",
+            &bin,
+            "--sign",
+            "DEADBEEF",
+        ],
+        &[("GNUPGHOME", &home)],
+        "full key fingerprint",
+    );
+    refused(
+        &[
+            "--out-dir",
+            &out_arg,
+            "--binary",
+            &bin,
+            "--sign",
+            &"AB".repeat(20),
+        ],
+        &[("GNUPGHOME", &home)],
+        "no secret key",
+    );
+    refused(
+        &["--out-dir", &out_arg, "--binary", &bin, "--sign", &ed25519],
+        &[("GNUPGHOME", &home)],
+        "only RSA or DSA",
+    );
+    stop_gpg_agent(&home);
+    assert!(!out.exists(), "nothing should be written on failure");
 }

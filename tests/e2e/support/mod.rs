@@ -16,9 +16,11 @@
 //! panicking, the simulator's log): tests fail, they never skip. Terraform itself comes from
 //! `TF_ACC_TERRAFORM_PATH` / `TF_ACC_TERRAFORM_PATH_OLDEST`, else from `scripts/install-terraform`.
 
+pub mod exe_format;
 mod files;
 mod hcl;
 mod process;
+pub mod release;
 mod scripts;
 mod sim;
 mod terminal;

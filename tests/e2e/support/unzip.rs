@@ -8,6 +8,11 @@ pub struct ZipEntry {
     pub name: String,
     /// Whether it was deflated (else stored).
     pub deflated: bool,
+    /// The Unix file type and mode (`0o100755` for an executable file) when the archive was made
+    /// on Unix (the high byte of "version made by" is 3), else `None`.
+    pub unix_mode: Option<u32>,
+    /// The MS-DOS modification time as (date, time), as stored in the central directory.
+    pub dos_date_time: (u16, u16),
     pub data: Vec<u8>,
 }
 
@@ -29,13 +34,16 @@ pub fn read_zip(bytes: &[u8]) -> Result<Vec<ZipEntry>, String> {
         }
         let field = |off: usize| le16(bytes, at + off).ok_or("truncated central header");
         let field32 = |off: usize| le32(bytes, at + off).ok_or("truncated central header");
+        let made_on = field(4)? >> 8;
         let method = field(10)?;
+        let dos_date_time = (field(14)?, field(12)?);
         let crc = field32(16)?;
         let compressed = field32(20)? as usize;
         let size = field32(24)? as usize;
         let name_len = field(28)? as usize;
         let extra_len = field(30)? as usize;
         let comment_len = field(32)? as usize;
+        let external = field32(38)?;
         let local = field32(42)? as usize;
         let name = bytes
             .get(at + 46..at + 46 + name_len)
@@ -66,6 +74,8 @@ pub fn read_zip(bytes: &[u8]) -> Result<Vec<ZipEntry>, String> {
         entries.push(ZipEntry {
             name,
             deflated: method == 8,
+            unix_mode: (made_on == 3).then_some(external >> 16),
+            dos_date_time,
             data,
         });
     }
