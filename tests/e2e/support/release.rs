@@ -2,10 +2,11 @@
 //! test binary (into `target/cross/`, which later runs reuse), signed with a throwaway GnuPG key
 //! made here; every release test reads that one output directory.
 //!
-//! The build uses the `dev` profile (`--profile dev`, without debug info): the same script,
-//! targets, zig linker, framework stubs and packaging as a release, without the optimiser, which
-//! would cost about four times the CPU time per platform. The tools come from
-//! `scripts/install-release-tools`; a test FAILS when they cannot be had.
+//! The build is `scripts/release --for-tests`: the `dev` profile without debug info, with the
+//! same script, targets, zig linker, framework stubs and packaging as a release, without the
+//! optimiser, which costs several times the CPU time per platform. `.ci/run` starts the same
+//! command in the background before the tests, so here cargo usually finds everything built.
+//! The tools come from `scripts/install-release-tools`; a test FAILS when they cannot be had.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -23,8 +24,6 @@ pub const NAME: &str = "terraform-provider-qingcloud";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The throwaway signing key's passphrase: the release workflow's key has one too.
 const KEY_PASSPHRASE: &str = "release-test-passphrase";
-/// The profile the tests build with (see the module comment).
-const TEST_PROFILE: &str = "dev";
 
 pub fn zip_name(platform: &str) -> String {
     format!("{NAME}_{VERSION}_{platform}.zip")
@@ -86,8 +85,8 @@ pub fn target_tmp() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// Where the cross builds go: `target/cross/`. Not the test build's own target directory,
-/// which `cargo test` keeps locked while the tests run.
+/// Where the cross builds go: `target/cross/`, as `--for-tests` has it. Not the test build's
+/// own target directory, which `cargo test` keeps locked while the tests run.
 fn cross_target_dir() -> PathBuf {
     match target_tmp().parent() {
         Some(target) => target.join("cross"),
@@ -196,13 +195,14 @@ pub fn stop_gpg_agent(home: &Path) {
         .output();
 }
 
-/// `scripts/release ARGS` as the tests run it: the release tools on PATH, the test profile,
-/// the shared cross target directory, and a lower priority than the other end-to-end tests
-/// running beside it (some of them time what they measure).
+/// `scripts/release --for-tests ARGS` with the release tools on PATH, the shared cross target
+/// directory, and a lower priority than the other end-to-end tests running beside it (some of
+/// them time what they measure).
 pub fn release_command(args: &[&str]) -> Command {
     let mut cmd = tool("nice");
     cmd.args(["-n", "10", "bash"])
         .arg(repo().join("scripts/release"))
+        .arg("--for-tests")
         .args(args)
         .env_remove("RELEASE_OUT_DIR")
         .env_remove("RELEASE_BINARY")
@@ -210,9 +210,7 @@ pub fn release_command(args: &[&str]) -> Command {
         .env_remove("RELEASE_GPG_PASSPHRASE")
         .env_remove("RELEASE_ZIP_LEVEL")
         .env_remove("SOURCE_DATE_EPOCH")
-        .env("RELEASE_PROFILE", TEST_PROFILE)
-        // Debug info would make each binary several times larger, for nothing a test reads.
-        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env_remove("RELEASE_PROFILE")
         .env("CARGO_TARGET_DIR", cross_target_dir())
         .current_dir(repo());
     cmd

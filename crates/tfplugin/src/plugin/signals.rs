@@ -37,8 +37,8 @@ pub(crate) fn spawn_signal_watch(stop: CancellationToken, debug: bool) -> io::Re
 
 /// Windows has no SIG_IGN for the console: a process without a console handler dies on Ctrl-C
 /// or Ctrl-Break. Tokio's handler tells Windows an event was handled only while a listener for
-/// it exists, so the listeners live in a task that runs as long as the runtime, never returning
-/// early. Closing the console (Windows' SIGTERM, as Go maps it) stops gracefully.
+/// it exists, so the listeners live in a task that keeps them as long as the runtime can deliver
+/// events, whether or not the server is stopping. Closing the console (Windows' SIGTERM, as Go maps it) stops gracefully.
 #[cfg(windows)]
 pub(crate) fn spawn_signal_watch(stop: CancellationToken, debug: bool) -> io::Result<()> {
     use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
@@ -48,14 +48,21 @@ pub(crate) fn spawn_signal_watch(stop: CancellationToken, debug: bool) -> io::Re
     tokio::spawn(async move {
         let mut ignored: u64 = 0;
         loop {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = brk.recv() => {}
-                _ = close.recv() => {
+            // None: the runtime is going away and no event can arrive any more.
+            let interrupted = tokio::select! {
+                got = int.recv() => got,
+                got = brk.recv() => got,
+                got = close.recv() => {
+                    if got.is_none() {
+                        break;
+                    }
                     tracing::info!("console closed; shutting down");
                     stop.cancel();
                     continue;
                 }
+            };
+            if interrupted.is_none() {
+                break;
             }
             if debug {
                 tracing::info!("interrupted; shutting down");
