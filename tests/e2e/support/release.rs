@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use super::exe_format::GIVEN;
 use super::scripts::{repo, show};
 use super::unzip::{ZipEntry, read_zip};
 
@@ -216,6 +217,13 @@ pub fn release_command(args: &[&str]) -> Command {
     cmd
 }
 
+/// `--binary GIVEN=PATH`: the test build's own provider binary stands for the host platform,
+/// which spares a second build of it (see `exe_format::TESTED`).
+pub fn given_binary_args() -> [String; 2] {
+    let bin = env!("CARGO_BIN_EXE_terraform-provider-qingcloud");
+    ["--binary".to_string(), format!("{GIVEN}={bin}")]
+}
+
 pub fn run_release(args: &[&str], envs: &[(&str, &Path)]) -> Output {
     let mut cmd = release_command(args);
     for (k, v) in envs {
@@ -259,11 +267,20 @@ fn build_release() -> Result<Release, String> {
     write(&public_key, &export.stdout);
 
     let started = Instant::now();
-    let output = release_command(&["--out-dir", &dist.to_string_lossy(), "--sign", &fingerprint])
-        .env("RELEASE_GPG_PASSPHRASE", KEY_PASSPHRASE)
-        .env("GNUPGHOME", &home)
-        .output()
-        .map_err(|e| format!("cannot run scripts/release: {e}"))?;
+    let [given, given_path] = given_binary_args();
+    let dist_arg = dist.to_string_lossy();
+    let output = release_command(&[
+        "--out-dir",
+        &dist_arg,
+        "--sign",
+        &fingerprint,
+        &given,
+        &given_path,
+    ])
+    .env("RELEASE_GPG_PASSPHRASE", KEY_PASSPHRASE)
+    .env("GNUPGHOME", &home)
+    .output()
+    .map_err(|e| format!("cannot run scripts/release: {e}"))?;
     stop_gpg_agent(&home);
     // The per-platform build times, for the CI log.
     for line in String::from_utf8_lossy(&output.stderr).lines() {
