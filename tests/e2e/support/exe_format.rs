@@ -50,8 +50,10 @@ pub const PLATFORMS: &[(&str, Format)] = &[
 pub const TESTED: &[&str] = &[
     "linux_amd64",
     "linux_arm64",
+    "darwin_amd64",
     "darwin_arm64",
     "windows_amd64",
+    "freebsd_amd64",
 ];
 
 /// The platform the tests package from their own build (`scripts/release --binary`) instead of
