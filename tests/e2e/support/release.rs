@@ -218,10 +218,38 @@ pub fn release_command(args: &[&str]) -> Command {
 }
 
 /// `--binary GIVEN=PATH`: the test build's own provider binary stands for the host platform,
-/// which spares a second build of it (see `exe_format::TESTED`).
+/// which spares a second build of it (see `exe_format::TESTED`). It is packaged without its debug
+/// information (`objcopy --strip-debug`, once per run of the tests): the cross builds have none
+/// either, and with it the binary is four to five times larger, which every test that unpacks or
+/// hashes its zip pays for in unoptimised code.
 pub fn given_binary_args() -> [String; 2] {
-    let bin = env!("CARGO_BIN_EXE_terraform-provider-qingcloud");
-    ["--binary".to_string(), format!("{GIVEN}={bin}")]
+    static STRIPPED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let stripped = STRIPPED.get_or_init(|| {
+        let full = env!("CARGO_BIN_EXE_terraform-provider-qingcloud");
+        let dir = target_tmp().join("release-given");
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let out = dir.join(NAME);
+        let output = tool("objcopy")
+            .arg("--strip-debug")
+            .arg(full)
+            .arg(&out)
+            .output()
+            .map_err(|e| format!("cannot run objcopy (Debian: binutils): {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "objcopy --strip-debug {full} failed\n{}",
+                show(&output)
+            ));
+        }
+        Ok(out)
+    });
+    match stripped {
+        Ok(path) => [
+            "--binary".to_string(),
+            format!("{GIVEN}={}", path.display()),
+        ],
+        Err(e) => panic!("{e}"),
+    }
 }
 
 pub fn run_release(args: &[&str], envs: &[(&str, &Path)]) -> Output {
