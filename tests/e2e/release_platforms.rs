@@ -16,7 +16,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::support::exe_format::{check_format, tested};
+use crate::support::exe_format::{PLATFORMS, check_format};
 use crate::support::release::{
     NAME, VERSION, binary_of, given_binary_args, inner_name, manifest_name, read, release,
     run_release, sha256_hex, shell_quote, sums_name, tempdir, tool, tool_path, tools_bin, write,
@@ -34,7 +34,7 @@ fn every_zip_holds_one_binary_of_its_platform() {
         let entry = &zip_entries(&release.dist.join(zip_name("linux_amd64")))[0];
         entry.dos_date_time
     };
-    for (platform, format) in tested() {
+    for (platform, format) in PLATFORMS.iter().copied() {
         let zip = release.dist.join(zip_name(platform));
         let entries = zip_entries(&zip);
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
@@ -68,15 +68,15 @@ fn format_checks_reject_a_binary_of_another_platform() {
     // The header checks above must be able to fail: each platform's binary is checked as
     // every other platform's and must be refused.
     let release = release();
-    let binaries: Vec<(&str, Vec<u8>)> = tested()
-        .into_iter()
-        .map(|(p, _)| {
+    let binaries: Vec<(&str, Vec<u8>)> = PLATFORMS
+        .iter()
+        .map(|&(p, _)| {
             let mut entries = zip_entries(&release.dist.join(zip_name(p)));
             (p, entries.remove(0).data)
         })
         .collect();
     for (platform, bin) in &binaries {
-        for (other, format) in tested() {
+        for (other, format) in PLATFORMS.iter().copied() {
             if other == *platform {
                 continue;
             }
@@ -263,9 +263,9 @@ fn terraform_locks_every_platform_from_a_mirror_and_init_verifies_the_hash() {
     let release = release();
     let tmp = tempdir();
     let mirror = tmp.path().join("mirror");
-    let zips: Vec<(&str, PathBuf)> = tested()
-        .into_iter()
-        .map(|(p, _)| (p, release.dist.join(zip_name(p))))
+    let zips: Vec<(&str, PathBuf)> = PLATFORMS
+        .iter()
+        .map(|&(p, _)| (p, release.dist.join(zip_name(p))))
         .collect();
     mirror_with(&mirror, &zips);
 
@@ -273,13 +273,13 @@ fn terraform_locks_every_platform_from_a_mirror_and_init_verifies_the_hash() {
     let locker = mirror_workspace(tmp.path(), &mirror);
     let mirror_arg = format!("-fs-mirror={}", mirror.display());
     let mut args = vec!["providers", "lock", "-no-color", mirror_arg.as_str()];
-    let platform_args: Vec<String> = tested()
+    let platform_args: Vec<String> = PLATFORMS
         .iter()
         .map(|(p, _)| format!("-platform={p}"))
         .collect();
     args.extend(platform_args.iter().map(String::as_str));
     let locked = locker.tf_ok(&args);
-    for (platform, _) in tested() {
+    for (platform, _) in PLATFORMS {
         locked.assert_contains(&format!("checksums for {platform}"));
     }
     let lock = locker.read_file(".terraform.lock.hcl");
@@ -291,7 +291,7 @@ fn terraform_locks_every_platform_from_a_mirror_and_init_verifies_the_hash() {
     let expected: BTreeSet<String> = zips.iter().map(|(_, zip)| h1_of_zip(zip)).collect();
     assert_eq!(
         expected.len(),
-        tested().len(),
+        PLATFORMS.len(),
         "two platforms' zips have the same content"
     );
     assert_eq!(
@@ -368,7 +368,7 @@ fn a_second_release_run_gives_the_same_bytes() {
         "scripts/release failed\n{}",
         show(&output)
     );
-    for name in tested()
+    for name in PLATFORMS
         .iter()
         .map(|(p, _)| zip_name(p))
         .chain([manifest_name(), sums_name()])

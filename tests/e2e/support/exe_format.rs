@@ -41,33 +41,9 @@ pub const PLATFORMS: &[(&str, Format)] = &[
     ),
 ];
 
-/// The platforms the release tests build and check: one per executable format and code path
-/// (linux_arm64: ELF, the glibc floor, qemu; darwin_arm64: Mach-O and the framework stubs;
-/// windows_amd64: PE and the Windows-only code), plus linux_amd64 packaged from the test
-/// build's own binary (`GIVEN`). darwin_amd64 and freebsd_amd64 test no path these do not, and
-/// their cross builds would take `.ci/run` past 30 minutes on two cores: the release workflow
-/// builds them.
-pub const TESTED: &[&str] = &[
-    "linux_amd64",
-    "linux_arm64",
-    "darwin_amd64",
-    "darwin_arm64",
-    "windows_amd64",
-    "freebsd_amd64",
-];
-
 /// The platform the tests package from their own build (`scripts/release --binary`) instead of
 /// cross-building: it is the host's, so it is linked against the host's glibc, not 2.17.
 pub const GIVEN: &str = "linux_amd64";
-
-/// `TESTED` with their formats, in `PLATFORMS`' order.
-pub fn tested() -> Vec<(&'static str, Format)> {
-    PLATFORMS
-        .iter()
-        .filter(|(p, _)| TESTED.contains(p))
-        .copied()
-        .collect()
-}
 
 #[derive(Debug, Clone, Copy)]
 pub enum Format {

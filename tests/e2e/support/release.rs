@@ -218,7 +218,7 @@ pub fn release_command(args: &[&str]) -> Command {
 }
 
 /// `--binary GIVEN=PATH`: the test build's own provider binary stands for the host platform,
-/// which spares a second build of it (see `exe_format::TESTED`). It is packaged without its debug
+/// which spares a second build of it (`exe_format::GIVEN`). It is packaged without its debug
 /// information (`objcopy --strip-debug`, once per run of the tests): the cross builds have none
 /// either, and with it the binary is four to five times larger, which every test that unpacks or
 /// hashes its zip pays for in unoptimised code.
