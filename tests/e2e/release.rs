@@ -10,12 +10,11 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::support::exe_format::PLATFORMS;
 use crate::support::release::{
-    self as rel, gnupg_with_key, manifest_name, run_release, stop_gpg_agent, sums_name, target_tmp,
-    tempdir, tool, write, zip_name,
+    self as rel, gnupg_with_key, manifest_name, read, run_release, stop_gpg_agent, sums_name,
+    target_tmp, tempdir, tool, write, zip_name,
 };
 use crate::support::{Workspace, hcl_string, repo, show, terraform_path};
 
@@ -38,17 +37,6 @@ fn release(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run scripts/release: {e}"))
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The zip's entries as (name, unix mode), read with python3's zipfile.
@@ -124,12 +112,7 @@ fn release_zip_installs_from_a_filesystem_mirror_and_serves_the_schema() {
     let zip_name = format!("{NAME}_{VERSION}_linux_amd64.zip");
     let manifest_name = format!("{NAME}_{VERSION}_manifest.json");
     let sums_name = format!("{NAME}_{VERSION}_SHA256SUMS");
-    let mut files: Vec<String> = fs::read_dir(&dist)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()))
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()));
-    files.sort();
+    let files = rel::file_names(&dist);
     let mut expected = vec![zip_name.clone(), manifest_name.clone(), sums_name.clone()];
     expected.sort();
     assert_eq!(files, expected, "unexpected files in the output directory");
@@ -146,19 +129,7 @@ fn release_zip_installs_from_a_filesystem_mirror_and_serves_the_schema() {
     }
 
     // SHA256SUMS: one line per file, `HASH  NAME`, covering exactly the zip and the manifest.
-    let sums = String::from_utf8_lossy(&read(&dist.join(&sums_name))).into_owned();
-    let mut covered = Vec::new();
-    for line in sums.lines() {
-        let (hash, file) = line
-            .split_once("  ")
-            .unwrap_or_else(|| panic!("bad SHA256SUMS line {line:?}\n{sums}"));
-        assert_eq!(
-            hash,
-            sha256_hex(&read(&dist.join(file))),
-            "checksum of {file} is wrong\n{sums}"
-        );
-        covered.push(file.to_string());
-    }
+    let (mut covered, sums) = rel::checked_sums(&dist);
     covered.sort();
     let mut want_covered = vec![zip_name.clone(), manifest_name.clone()];
     want_covered.sort();
@@ -275,12 +246,7 @@ fn release_writes_the_registry_file_set_for_every_platform_and_signs_it() {
     let release = rel::release();
     let dist = &release.dist;
 
-    let mut files: Vec<String> = fs::read_dir(dist)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()))
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dist.display()));
-    files.sort();
+    let files = rel::file_names(dist);
     let mut expected: Vec<String> = PLATFORMS.iter().map(|(p, _)| zip_name(p)).collect();
     expected.extend([manifest_name(), sums_name(), format!("{}.sig", sums_name())]);
     expected.sort();
@@ -298,19 +264,7 @@ fn release_writes_the_registry_file_set_for_every_platform_and_signs_it() {
     }
 
     // SHA256SUMS: `HASH  NAME` per line, sorted, covering every zip and the manifest.
-    let sums = String::from_utf8_lossy(&read(&dist.join(sums_name()))).into_owned();
-    let mut covered = Vec::new();
-    for line in sums.lines() {
-        let (hash, file) = line
-            .split_once("  ")
-            .unwrap_or_else(|| panic!("bad SHA256SUMS line {line:?}\n{sums}"));
-        assert_eq!(
-            hash,
-            sha256_hex(&read(&dist.join(file))),
-            "checksum of {file} is wrong\n{sums}"
-        );
-        covered.push(file.to_string());
-    }
+    let (covered, sums) = rel::checked_sums(dist);
     let mut sorted = covered.clone();
     sorted.sort();
     assert_eq!(covered, sorted, "SHA256SUMS is not sorted\n{sums}");

@@ -65,6 +65,36 @@ pub fn write_executable(path: &Path, bytes: impl AsRef<[u8]>) {
         .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", path.display()));
 }
 
+/// The names of the files in a directory, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    names.sort();
+    names
+}
+
+/// The release's `SHA256SUMS` in `dist`, every line `HASH  NAME` with the hash checked against
+/// the file beside it: the names in the file's order, and its text for messages.
+pub fn checked_sums(dist: &Path) -> (Vec<String>, String) {
+    let sums = String::from_utf8_lossy(&read(&dist.join(sums_name()))).into_owned();
+    let mut covered = Vec::new();
+    for line in sums.lines() {
+        let (hash, file) = line
+            .split_once("  ")
+            .unwrap_or_else(|| panic!("bad SHA256SUMS line {line:?}\n{sums}"));
+        assert_eq!(
+            hash,
+            sha256_hex(&read(&dist.join(file))),
+            "checksum of {file} is wrong\n{sums}"
+        );
+        covered.push(file.to_string());
+    }
+    (covered, sums)
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
