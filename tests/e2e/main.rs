@@ -15,6 +15,7 @@ mod plugin_host;
 mod query;
 mod release;
 mod release_platforms;
+mod release_windows;
 mod release_workflows;
 mod restart_safety;
 mod sim_helpers;

@@ -6,26 +6,24 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::support::emulated::{
+    PROVIDER_ADDR, assert_der_certificate, client_cert_pem, handshake, workspace_running,
+};
 use crate::support::exe_format::{PLATFORMS, check_format};
 use crate::support::release::{
-    NAME, VERSION, binary_of, given_binary_args, inner_name, manifest_name, read, release,
-    run_release, sha256_hex, shell_quote, sums_name, tempdir, tool, tool_path, tools_bin, write,
+    VERSION, binary_of, given_binary_args, inner_name, manifest_name, read, release, run_release,
+    sha256_hex, shell_quote, sums_name, tempdir, tool, tool_path, tools_bin, write,
     write_executable, zip_entries, zip_name,
 };
 use crate::support::{Workspace, hcl, hcl_string, repo, show, terraform_path};
-
-const PROVIDER_ADDR: &str = "registry.terraform.io/qingcloud/qingcloud";
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 #[test]
 fn every_zip_holds_one_binary_of_its_platform() {
@@ -92,16 +90,6 @@ fn format_checks_reject_a_binary_of_another_platform() {
 /// Debian's arm64 glibc (libc6-arm64-cross), which qemu-aarch64 loads the binary with.
 const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
-/// Kills the emulated provider if the test fails half-way.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn linux_arm64_binary_handshakes_under_qemu_and_serves_terraform() {
     let tmp = tempdir();
@@ -110,45 +98,14 @@ fn linux_arm64_binary_handshakes_under_qemu_and_serves_terraform() {
     tools_bin(); // installs qemu-user and the arm64 glibc when missing
 
     // The provider as Terraform starts it: cookie, protocol versions, socket dir, client cert.
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-        .unwrap_or_else(|e| panic!("cannot make a key: {e}"));
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .and_then(|p| p.self_signed(&key))
-        .unwrap_or_else(|e| panic!("cannot make a client certificate: {e}"));
     let sockets = tmp.path().join("sockets");
     fs::create_dir_all(&sockets).unwrap_or_else(|e| panic!("cannot create the socket dir: {e}"));
-    let mut child = tool("qemu-aarch64");
-    child
-        .args(["-L", AARCH64_SYSROOT])
+    let mut qemu = tool("qemu-aarch64");
+    qemu.args(["-L", AARCH64_SYSROOT])
         .arg(&bin)
         .env_clear()
-        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_UNIX_SOCKET_DIR", &sockets)
-        .env("PLUGIN_CLIENT_CERT", cert.pem())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child =
-        Running(child.spawn().unwrap_or_else(|e| {
-            panic!("cannot run qemu-aarch64 (apt-get install qemu-user): {e}")
-        }));
-    let stdout = child.0.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let mut stderr = child.0.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            let _ = child.0.kill();
-            let mut err = String::new();
-            let _ = stderr.read_to_string(&mut err);
-            panic!("no handshake line from the arm64 provider within 60 s\n--- stderr ---\n{err}")
-        });
-    let line = line.trim_end().to_string();
+        .env("PLUGIN_UNIX_SOCKET_DIR", &sockets);
+    let (child, line) = handshake(qemu, &client_cert_pem(), Duration::from_secs(60));
     let fields: Vec<&str> = line.split('|').collect();
     assert_eq!(fields.len(), 6, "handshake line {line:?}");
     assert_eq!(
@@ -169,41 +126,21 @@ fn linux_arm64_binary_handshakes_under_qemu_and_serves_terraform() {
         "{} is not a socket",
         socket.display()
     );
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(fields[5])
-        .unwrap_or_else(|e| {
-            panic!("the server certificate is not unpadded base64 ({e}): {line:?}")
-        });
-    assert_eq!(
-        server_cert.first(),
-        Some(&0x30),
-        "the server certificate is not DER: {line:?}"
-    );
+    assert_der_certificate(fields[5], &line);
     drop(child);
 
     // Terraform itself talks to the emulated provider (mutual TLS, the whole schema).
-    let wrapper_dir = tmp.path().join("wrapper");
-    let wrapper = wrapper_dir.join(NAME);
     let qemu_path = tool_path("qemu-aarch64");
-    write_executable(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec {} -L {} {} \"$@\"\n",
+    let ws = workspace_running(
+        tmp.path(),
+        &format!(
+            "exec {} -L {} {} \"$@\"",
             shell_quote(&qemu_path.to_string_lossy()),
             shell_quote(AARCH64_SYSROOT),
             shell_quote(&bin.to_string_lossy())
         ),
+        None,
     );
-    let cli_config = tmp.path().join("arm64.tfrc");
-    write(
-        &cli_config,
-        format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_ADDR}\" = {}\n  }}\n  direct {{}}\n}}\n",
-            hcl_string(&wrapper_dir.to_string_lossy())
-        ),
-    );
-    let mut ws = Workspace::with_terraform(terraform_path(), None);
-    ws.env("TF_CLI_CONFIG_FILE", &cli_config.to_string_lossy());
     ws.write_config(&hcl("provider \"qingcloud\" {}\n"));
     let schema = ws.tf_ok(&["providers", "schema", "-json"]).json();
     let provider = &schema["provider_schemas"][PROVIDER_ADDR];

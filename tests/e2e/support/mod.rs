@@ -16,6 +16,7 @@
 //! panicking, the simulator's log): tests fail, they never skip. Terraform itself comes from
 //! `TF_ACC_TERRAFORM_PATH` / `TF_ACC_TERRAFORM_PATH_OLDEST`, else from `scripts/install-terraform`.
 
+pub mod emulated;
 pub mod exe_format;
 mod files;
 mod hcl;
