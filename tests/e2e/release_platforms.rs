@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::support::emulated::{
     PROVIDER_ADDR, assert_der_certificate, client_cert_pem, handshake, workspace_running,
 };
-use crate::support::exe_format::{PLATFORMS, check_format};
+use crate::support::exe_format::{GIVEN, PLATFORMS, check_format};
 use crate::support::release::{
     VERSION, binary_of, given_binary_args, inner_name, manifest_name, read, release, run_release,
     sha256_hex, shell_quote, sums_name, tempdir, tool, tool_path, tools_bin, write,
@@ -84,6 +84,52 @@ fn format_checks_reject_a_binary_of_another_platform() {
                 "the {platform} binary passed the {other} format check"
             );
         }
+    }
+}
+
+#[test]
+fn binaries_hold_no_path_of_the_machine_that_built_them() {
+    // The same sources must give the same bytes wherever the checkout, cargo's home and the
+    // target directory are: scripts/release maps them to /build, /cargo and /target. The tests'
+    // target directory sits inside the checkout, so a target path seen through the checkout's
+    // mapping (/build/target/...) means the mappings were applied in the wrong order.
+    let release = release();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| panic!("neither CARGO_HOME nor HOME is set"));
+    let checkout = repo();
+    let forbidden: [(&str, Vec<u8>); 3] = [
+        (
+            "the checkout's path",
+            checkout.to_string_lossy().into_owned().into_bytes(),
+        ),
+        (
+            "cargo's home",
+            cargo_home.to_string_lossy().into_owned().into_bytes(),
+        ),
+        (
+            "a target path mapped as the checkout's",
+            b"/build/target/".to_vec(),
+        ),
+    ];
+    for (platform, _) in PLATFORMS.iter().copied().filter(|(p, _)| *p != GIVEN) {
+        let mut entries = zip_entries(&release.dist.join(zip_name(platform)));
+        let bin = entries.remove(0).data;
+        for (what, needle) in &forbidden {
+            let at = bin
+                .windows(needle.len())
+                .position(|w| w == needle.as_slice());
+            assert!(
+                at.is_none(),
+                "the {platform} binary holds {what} ({}) at byte {at:?}",
+                String::from_utf8_lossy(needle)
+            );
+        }
+        assert!(
+            bin.windows(b"/target/".len()).any(|w| w == b"/target/"),
+            "the {platform} binary names no /target/ path: does the check look at the right bytes?"
+        );
     }
 }
 
