@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::emulated::{
-    assert_der_certificate, client_cert_pem, handshake, workspace_running,
-};
+use crate::support::emulated::{client_cert_pem, handshake, handshake_address, workspace_running};
 use crate::support::release::{
     binary_of, inner_name, shell_quote, tempdir, tool, tools_bin, write_executable,
 };
@@ -37,21 +35,32 @@ impl Wine {
         Wine { loader, prefix }
     }
 
+    /// What every program in the prefix runs with: no debug chatter, and no prompt to install
+    /// Mono or Gecko into a fresh prefix.
+    fn env(&self) -> [(&'static str, String); 3] {
+        [
+            ("WINEPREFIX", self.prefix.to_string_lossy().into_owned()),
+            ("WINEDEBUG", "-all".to_string()),
+            ("WINEDLLOVERRIDES", "mscoree,mshtml=".to_string()),
+        ]
+    }
+
     fn command(&self, exe: &Path) -> Command {
         let mut cmd = Command::new(&self.loader);
-        cmd.arg(exe)
-            .env("WINEPREFIX", &self.prefix)
-            .env("WINEDEBUG", "-all")
-            // No prompt to install Mono or Gecko into a fresh prefix.
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+        cmd.arg(exe).envs(self.env());
         cmd
     }
 
-    /// The environment of `command`, as a shell script's prefix.
+    /// `command` as a shell script's line, without the program and its arguments.
     fn shell_env(&self) -> String {
+        let env: Vec<String> = self
+            .env()
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
+            .collect();
         format!(
-            "WINEPREFIX={} WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' exec {}",
-            shell_quote(&self.prefix.to_string_lossy()),
+            "{} exec {}",
+            env.join(" "),
             shell_quote(&self.loader.to_string_lossy())
         )
     }
@@ -108,20 +117,12 @@ fn windows_amd64_binary_listens_on_loopback_tcp_under_wine_and_applies() {
         &client_cert_pem(),
         Duration::from_secs(120),
     );
-    let fields: Vec<&str> = line.split('|').collect();
-    assert_eq!(fields.len(), 6, "handshake line {line:?}");
-    assert_eq!(
-        fields[..3],
-        ["1", "6", "tcp"],
-        "core protocol 1, app protocol 6, TCP: {line:?}"
-    );
-    let port = fields[3]
+    let address = handshake_address(&line, "tcp");
+    let port = address
         .strip_prefix("127.0.0.1:")
         .and_then(|p| p.parse::<u16>().ok())
         .unwrap_or_else(|| panic!("not a loopback address with a port: {line:?}"));
     assert_ne!(port, 0, "{line:?}");
-    assert_eq!(fields[4], "grpc", "{line:?}");
-    assert_der_certificate(fields[5], &line);
     drop(child);
 
     // Terraform starts it as its provider and turns SSL on and off through it.

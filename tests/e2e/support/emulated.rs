@@ -89,10 +89,20 @@ pub fn workspace_running(dir: &Path, script: &str, sim: Option<&Sim>) -> Workspa
     ws
 }
 
-/// The handshake's last field: the server's certificate, DER in unpadded base64.
-pub fn assert_der_certificate(field: &str, line: &str) {
+/// Checks a go-plugin handshake line, `1|6|NETWORK|ADDRESS|grpc|CERT`: core protocol 1, app
+/// protocol 6, the given network, gRPC, and the server's certificate (DER, unpadded base64).
+/// Returns the address, which each platform checks in its own way.
+pub fn handshake_address<'a>(line: &'a str, network: &str) -> &'a str {
+    let fields: Vec<&str> = line.split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake line {line:?}");
+    assert_eq!(
+        fields[..3],
+        ["1", "6", network],
+        "core protocol 1, app protocol 6, network {network}: {line:?}"
+    );
+    assert_eq!(fields[4], "grpc", "{line:?}");
     let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(field)
+        .decode(fields[5])
         .unwrap_or_else(|e| {
             panic!("the server certificate is not unpadded base64 ({e}): {line:?}")
         });
@@ -101,4 +111,5 @@ pub fn assert_der_certificate(field: &str, line: &str) {
         Some(&0x30),
         "the server certificate is not DER: {line:?}"
     );
+    fields[3]
 }
